@@ -1,0 +1,60 @@
+// `gantry`: the single binary. Global options come before the subcommand; the subcommands come
+// from the one table below.
+#include <cstdio>
+#include <exception>
+
+#include "cli/command.h"
+#include "common/logging.h"
+
+namespace gantry::cli {
+
+namespace {
+
+const CommandEntry kCommands[] = {
+    {"version", "Print Gantry's version", setup_version_command},
+};
+
+}  // namespace
+
+int report_error(const Error& error) {
+  std::fprintf(stderr, "gantry: %s\n", error.message().c_str());
+  return exit_code_for(error.code());
+}
+
+int main(int argc, char** argv) {
+  CLI::App app{"Gantry: a CI/CD pipeline executor on its own container runtime"};
+  app.require_subcommand(1);
+  app.fallthrough(false);
+  CommandContext ctx;
+  app.add_option("--root", ctx.global.root, "State root for every command")
+      ->capture_default_str();
+  app.add_option("--log-level", ctx.global.log_level,
+                 "Log level: trace, debug, info, warn, error, off")
+      ->capture_default_str();
+  app.parse_complete_callback([&] {
+    if (auto st = init_logging(ctx.global.log_level); !st.ok()) {
+      throw CLI::ValidationError("--log-level", st.error().message());
+    }
+  });
+  for (const auto& entry : kCommands) {
+    CLI::App* sub = app.add_subcommand(entry.name, entry.help);
+    entry.setup(*sub, ctx);
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  return ctx.exit_code;
+}
+
+}  // namespace gantry::cli
+
+int main(int argc, char** argv) {
+  try {
+    return gantry::cli::main(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "gantry: internal error: %s\n", e.what());
+    return 70;
+  }
+}

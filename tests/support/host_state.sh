@@ -1,0 +1,49 @@
+#!/bin/sh
+# host_state.sh baseline|compare FILE
+# Records what containers can leave behind on the host — mounts, Gantry cgroups, network links,
+# processes living in another mount namespace or a Gantry cgroup — and on `compare` fails,
+# listing the difference, when the suite left any of them behind.
+set -eu
+mode=$1 file=$2
+
+snapshot() {
+  echo "# mounts"
+  awk '{print $2, $3}' /proc/self/mounts | sort
+  echo "# cgroups"
+  for base in /sys/fs/cgroup /sys/fs/cgroup/*; do
+    [ -d "$base" ] || continue
+    find "$base" -maxdepth 3 -type d \( -name 'gantry*' -o -path '*gantry*' \) 2>/dev/null
+  done | sort -u
+  echo "# links"
+  ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@.*//' | sort
+  echo "# netns"
+  ip netns list 2>/dev/null | awk '{print $1}' | sort
+  echo "# processes"
+  self_mnt=$(readlink /proc/1/ns/mnt)
+  for p in /proc/[0-9]*; do
+    pid=${p#/proc/}
+    mnt=$(readlink "$p/ns/mnt" 2>/dev/null) || continue
+    cg=$(cat "$p/cgroup" 2>/dev/null | grep -c gantry || true)
+    if [ "$mnt" != "$self_mnt" ] || [ "$cg" != 0 ]; then
+      comm=$(cat "$p/comm" 2>/dev/null || echo '?')
+      echo "process $comm mnt=$mnt gantry_cgroup=$cg"
+    fi
+  done | sort
+}
+
+case "$mode" in
+  baseline) snapshot > "$file" ;;
+  compare)
+    now=$(mktemp)
+    snapshot > "$now"
+    if ! diff -u "$file" "$now" | grep '^+[^+]' > "$now.diff"; then
+      rm -f "$now" "$now.diff"
+      echo "host state: nothing leaked"
+      exit 0
+    fi
+    echo "host state: the test suite leaked:" >&2
+    cat "$now.diff" >&2
+    rm -f "$now" "$now.diff"
+    exit 1 ;;
+  *) echo "usage: $0 baseline|compare FILE" >&2; exit 2 ;;
+esac
