@@ -19,7 +19,7 @@ snapshot() {
   echo "# netns"
   ip netns list 2>/dev/null | awk '{print $1}' | sort
   echo "# processes"
-  self_mnt=$(readlink /proc/1/ns/mnt)
+  self_mnt=$(readlink /proc/self/ns/mnt)
   for p in /proc/[0-9]*; do
     pid=${p#/proc/}
     mnt=$(readlink "$p/ns/mnt" 2>/dev/null) || continue
