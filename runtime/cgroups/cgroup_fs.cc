@@ -1,0 +1,80 @@
+#include "runtime/cgroups/cgroup_fs.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/file.h"
+#include "common/unique_fd.h"
+
+namespace gantry::runtime {
+
+namespace {
+constexpr size_t kMaxValueInError = 64;
+}  // namespace
+
+Error cgroup_write_error(const std::string& dir, const std::string& file, std::string_view value,
+                         int err) {
+  std::string v(value.substr(0, kMaxValueInError));
+  if (value.size() > kMaxValueInError) v += "…";
+  while (!v.empty() && v.back() == '\n') v.pop_back();
+  return sys_error("write '" + file + "' = '" + v + "' in '" + dir + "'", err);
+}
+
+Result<std::string> LinuxCgroupFs::read(const std::string& dir, const std::string& file) {
+  return read_file(join_path(dir, file));
+}
+
+Status LinuxCgroupFs::write(const std::string& dir, const std::string& file,
+                            std::string_view value) {
+  std::string path = join_path(dir, file);
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd) return cgroup_write_error(dir, file, value, errno);
+  ssize_t n;
+  do {
+    n = ::write(fd.get(), value.data(), value.size());
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return cgroup_write_error(dir, file, value, errno);
+  if (static_cast<size_t>(n) != value.size()) return cgroup_write_error(dir, file, value, EIO);
+  return ok_status();
+}
+
+Status LinuxCgroupFs::mkdir(const std::string& dir) {
+  if (::mkdir(dir.c_str(), 0755) != 0) return sys_error("create cgroup '" + dir + "'");
+  return ok_status();
+}
+
+Status LinuxCgroupFs::rmdir(const std::string& dir) {
+  if (::rmdir(dir.c_str()) != 0 && errno != ENOENT) return sys_error("remove cgroup '" + dir + "'");
+  return ok_status();
+}
+
+bool LinuxCgroupFs::exists(const std::string& path) { return path_exists(path); }
+
+Result<std::vector<std::string>> LinuxCgroupFs::child_dirs(const std::string& dir) {
+  GANTRY_ASSIGN_OR_RETURN(std::vector<std::string> names, list_dir(dir));
+  std::vector<std::string> out;
+  for (auto& n : names)
+    if (is_directory(join_path(dir, n))) out.push_back(std::move(n));
+  return out;
+}
+
+Status LinuxCgroupFs::kill(pid_t pid, int signal) {
+  if (::kill(pid, signal) != 0 && errno != ESRCH)
+    return sys_error("kill pid " + std::to_string(pid) + " with signal " + std::to_string(signal));
+  return ok_status();
+}
+
+void LinuxCgroupFs::pause() {
+  struct timespec ts = {0, 5 * 1000 * 1000};  // 5 ms
+  ::nanosleep(&ts, nullptr);
+}
+
+CgroupFs& linux_cgroup_fs() {
+  static LinuxCgroupFs fs;
+  return fs;
+}
+
+}  // namespace gantry::runtime
