@@ -43,7 +43,10 @@ struct LaunchedContainer {
 // cgroup removed, mounts made on the host side undone.
 Result<LaunchedContainer> launch_container(const LaunchRequest& request);
 
-// Releases a container created with Mode::kCreate: opens its exec fifo so its init execs.
-Status start_container(const std::string& state_dir);
+// Releases a container created with Mode::kCreate: opens its exec fifo so its init execs, then
+// removes the fifo (its absence marks the container as started). With `init_pid`, returns
+// kFailedPrecondition instead of waiting when that init has exited; kFailedPrecondition too
+// when the fifo is gone (started already).
+Status start_container(const std::string& state_dir, pid_t init_pid = -1);
 
 }  // namespace gantry::runtime

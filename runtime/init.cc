@@ -1,0 +1,202 @@
+#include "runtime/init.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "runtime/console.h"
+#include "runtime/reaper.h"
+#include "runtime/rootfs.h"
+
+namespace gantry::runtime {
+
+namespace {
+
+int g_sync_fd = -1;
+
+void send_message(SyncType type) {
+  SyncMessage m;
+  m.type = type;
+  if (::send(g_sync_fd, &m, sizeof m, MSG_NOSIGNAL) < 0) ::_exit(1);
+}
+
+void expect_message(SyncType type) {
+  SyncMessage m;
+  ssize_t n;
+  do {
+    n = ::recv(g_sync_fd, &m, sizeof m, 0);
+  } while (n < 0 && errno == EINTR);
+  // EOF or garbage: the parent is gone or gave up on us; nobody to report to.
+  if (n != static_cast<ssize_t>(sizeof m) || m.type != type) ::_exit(1);
+}
+
+void set_user(const InitArgs& a) {
+  const ProcessSecurity& sec = *a.security;
+  int err = prepare_caps_for_user_switch(sec);
+  if (err != 0) init_fail(InitStep::kCapabilities, err);
+  if (::setgroups(a.additional_gid_count, a.additional_gids) != 0) {
+    init_fail(InitStep::kSetgroups, errno);
+  }
+  if (::setresgid(a.gid, a.gid, a.gid) != 0) init_fail(InitStep::kSetgid, errno);
+  if (::setresuid(a.uid, a.uid, a.uid) != 0) init_fail(InitStep::kSetuid, errno);
+  err = apply_caps(sec);
+  if (err != 0) init_fail(InitStep::kCapabilities, err);
+}
+
+// Finds argv[0] in the container's PATH (when it has no '/') into `buf`, like execvp but
+// before seccomp is in force and with an error that names what was looked for.
+const char* find_executable(const InitArgs& a, char* buf, size_t size) {
+  const char* name = a.argv[0];
+  if (::strchr(name, '/') != nullptr) return name;
+  size_t name_len = ::strlen(name);
+  const char* p = a.path_env;
+  int last_err = ENOENT;
+  while (p != nullptr) {
+    const char* end = ::strchr(p, ':');
+    size_t dir_len = end ? static_cast<size_t>(end - p) : ::strlen(p);
+    if (dir_len == 0) {
+      dir_len = 1;  // an empty entry means the current directory
+      p = ".";
+    }
+    if (dir_len + 1 + name_len + 1 <= size) {
+      ::memcpy(buf, p, dir_len);
+      buf[dir_len] = '/';
+      ::memcpy(buf + dir_len + 1, name, name_len + 1);
+      struct stat st;
+      if (::stat(buf, &st) == 0 && S_ISREG(st.st_mode)) {
+        if (::faccessat(AT_FDCWD, buf, X_OK, AT_EACCESS) == 0) return buf;
+        last_err = EACCES;
+      }
+    }
+    p = end ? end + 1 : nullptr;
+  }
+  init_fail(InitStep::kLookupExecutable, last_err, -1, name);
+}
+
+struct ExecTarget {
+  const InitArgs* args;
+  const char* path;
+};
+
+[[noreturn]] void exec_command(const void* arg) {
+  const auto* t = static_cast<const ExecTarget*>(arg);
+  int err = apply_seccomp(*t->args->security);
+  if (err != 0) init_fail(InitStep::kSeccomp, err);
+  ::execve(t->path, t->args->argv, t->args->envp);
+  init_fail(InitStep::kExec, errno, -1, t->path);
+}
+
+}  // namespace
+
+void init_fail(InitStep step, int err, int index, const char* path) {
+  SyncMessage m;
+  m.type = SyncType::kError;
+  m.step = step;
+  m.err = err;
+  m.index = index;
+  if (path != nullptr) {
+    size_t n = ::strlen(path);
+    if (n >= sizeof m.path) n = sizeof m.path - 1;
+    ::memcpy(m.path, path, n);
+  }
+  (void)::send(g_sync_fd, &m, sizeof m, MSG_NOSIGNAL);
+  ::_exit(1);
+}
+
+void run_init(const InitArgs& a) {
+  g_sync_fd = a.sync_fd;
+  const LaunchPlan& plan = *a.plan;
+  expect_message(SyncType::kGo);
+
+  if (!plan.join_user_ns.empty()) {
+    int fd = ::open(plan.join_user_ns.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || ::setns(fd, CLONE_NEWUSER) != 0) {
+      init_fail(InitStep::kSetnsUser, errno, -1, plan.join_user_ns.c_str());
+    }
+    ::close(fd);
+  }
+  if (plan.new_user_ns || !plan.join_user_ns.empty()) {
+    // Root inside, so what setup creates is owned by the container's root.
+    if (::setresgid(0, 0, 0) != 0 || ::setresuid(0, 0, 0) != 0) {
+      init_fail(InitStep::kSetresuid, errno);
+    }
+  }
+  if (plan.unshare_cgroup_ns && ::unshare(CLONE_NEWCGROUP) != 0) {
+    init_fail(InitStep::kUnshareCgroup, errno);
+  }
+  if (!plan.hostname.empty() &&
+      ::sethostname(plan.hostname.data(), plan.hostname.size()) != 0) {
+    init_fail(InitStep::kSethostname, errno);
+  }
+  if (!plan.domainname.empty() &&
+      ::setdomainname(plan.domainname.data(), plan.domainname.size()) != 0) {
+    init_fail(InitStep::kSetdomainname, errno);
+  }
+
+  prepare_rootfs(plan);
+  pivot_into_rootfs(plan);
+
+  if (::setsid() < 0) init_fail(InitStep::kSetsid, errno);
+  if (a.terminal) {
+    setup_console(a.console_fd, a.console_rows, a.console_cols);
+  } else {
+    for (int fd = 0; fd < 3; ++fd) {
+      if (a.stdio[fd] != fd && ::dup2(a.stdio[fd], fd) < 0) init_fail(InitStep::kExec, errno);
+    }
+  }
+  finalize_rootfs(plan);
+
+  // Nothing of the runtime's but what is named here survives execve.
+  ::syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);
+  sigset_t none;
+  ::sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig != SIGKILL && sig != SIGSTOP) ::signal(sig, SIG_DFL);
+  }
+
+  int index = -1;
+  int err = apply_rlimits(*a.security, &index);
+  if (err != 0) init_fail(InitStep::kRlimit, err, index);
+  bool cwd_done = ::chdir(a.cwd) == 0;
+  if (!cwd_done && errno != EACCES) init_fail(InitStep::kChdir, errno, -1, a.cwd);
+  set_user(a);
+  // Only the user may be able to enter its working directory (root squashing, 0700 homes).
+  if (!cwd_done && ::chdir(a.cwd) != 0) init_fail(InitStep::kChdir, errno, -1, a.cwd);
+  ::umask(a.umask);
+  err = apply_no_new_privs(*a.security);
+  if (err != 0) init_fail(InitStep::kNoNewPrivs, err);
+
+  char exe_buf[PATH_MAX];
+  ExecTarget target{&a, find_executable(a, exe_buf, sizeof exe_buf)};
+
+  char fifo_path[32];
+  if (a.fifo_fd >= 0) {
+    ::snprintf(fifo_path, sizeof fifo_path, "/proc/self/fd/%d", a.fifo_fd);
+    // Check now what the blocking open below needs, while the parent still listens.
+    struct stat st;
+    if (::stat(fifo_path, &st) != 0) init_fail(InitStep::kOpenExecFifo, errno, -1, fifo_path);
+  }
+  send_message(SyncType::kReady);
+
+  if (a.fifo_fd >= 0) {
+    // Blocks until `start` opens the other end.
+    int fd = ::open(fifo_path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) init_fail(InitStep::kOpenExecFifo, errno, -1, fifo_path);
+    if (::write(fd, "0", 1) != 1) init_fail(InitStep::kOpenExecFifo, errno, -1, fifo_path);
+    ::close(fd);
+    ::close(a.fifo_fd);
+  }
+  if (a.init_reaper) run_reaper(a.sync_fd, exec_command, &target);
+  exec_command(&target);
+}
+
+}  // namespace gantry::runtime

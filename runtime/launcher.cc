@@ -1,0 +1,498 @@
+#include "runtime/launcher.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <vector>
+
+#include "common/file.h"
+#include "common/unique_fd.h"
+#include "runtime/init.h"
+#include "runtime/launch_cgroup.h"
+#include "runtime/launch_plan.h"
+#include "runtime/process_security.h"
+#include "runtime/sync.h"
+
+namespace gantry::runtime {
+
+namespace {
+
+constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+std::string in_root(const LaunchPlan& plan, const std::string& path) {
+  return plan.rootfs + (path == "/" ? "" : path);
+}
+
+// Turns the child's {step, errno, index, path} into "mount 'proc' at '/…/rootfs/proc'".
+std::string describe_step(const SyncMessage& m, const LaunchPlan& plan) {
+  auto at = [&](size_t n, auto& list) { return m.index >= 0 && static_cast<size_t>(m.index) < n
+                                                   ? &list[m.index] : nullptr; };
+  std::string path(m.path, strnlen(m.path, sizeof m.path));
+  const MountOp* mount = at(plan.mounts.size(), plan.mounts);
+  const DeviceOp* dev = at(plan.devices.size(), plan.devices);
+  switch (m.step) {
+    case InitStep::kReceive: return "read from parent";
+    case InitStep::kSetnsUser: return "join user namespace " + quoted(path);
+    case InitStep::kSetnsTime: return "join time namespace " + quoted(path);
+    case InitStep::kSetresuid: return "become root in the user namespace";
+    case InitStep::kUnshareCgroup: return "unshare cgroup namespace";
+    case InitStep::kSethostname: return "set hostname " + quoted(plan.hostname);
+    case InitStep::kSetdomainname: return "set domainname " + quoted(plan.domainname);
+    case InitStep::kRootPropagation: return "set propagation of '/'";
+    case InitStep::kMountOverlay: return "mount overlay at " + quoted(path);
+    case InitStep::kBindRoot: return "bind mount root " + quoted(path);
+    case InitStep::kOpenRoot: return "open root " + quoted(path);
+    case InitStep::kStatBindSource:
+      if (mount) return "bind mount source " + quoted(mount->source);
+      break;
+    case InitStep::kMkdirMountpoint:
+    case InitStep::kResolveMountpoint:
+      if (mount) return "make mount point " + quoted(in_root(plan, mount->destination));
+      break;
+    case InitStep::kMount:
+      if (mount) return describe_mount(*mount) + " at " + quoted(in_root(plan, mount->destination));
+      break;
+    case InitStep::kRemount:
+      if (mount) return "remount " + quoted(in_root(plan, mount->destination));
+      break;
+    case InitStep::kPropagation:
+      if (mount) return "set propagation of " + quoted(in_root(plan, mount->destination));
+      break;
+    case InitStep::kSymlink:
+      if (m.index >= 0 && static_cast<size_t>(m.index) < plan.symlinks.size()) {
+        return "symlink " + quoted(in_root(plan, plan.symlinks[m.index].link));
+      }
+      return "symlink " + quoted(in_root(plan, "/dev/ptmx"));
+    case InitStep::kMknod:
+      if (dev) return "mknod " + quoted(in_root(plan, dev->path));
+      break;
+    case InitStep::kBindDevice:
+      if (dev) return "bind mount device " + quoted(dev->path);
+      break;
+    case InitStep::kChownDevice:
+      if (dev) return "chown " + quoted(in_root(plan, dev->path));
+      break;
+    case InitStep::kPivotRoot: return "pivot_root to " + quoted(path);
+    case InitStep::kSysctl:
+      if (m.index >= 0 && static_cast<size_t>(m.index) < plan.sysctls.size()) {
+        return "set sysctl " + quoted(plan.sysctls[m.index].key);
+      }
+      break;
+    case InitStep::kReadonlyPath:
+      if (m.index >= 0 && static_cast<size_t>(m.index) < plan.readonly_paths.size()) {
+        return "make " + quoted(plan.readonly_paths[m.index]) + " read-only";
+      }
+      break;
+    case InitStep::kMaskPath:
+      if (m.index >= 0 && static_cast<size_t>(m.index) < plan.masked_paths.size()) {
+        return "mask " + quoted(plan.masked_paths[m.index]);
+      }
+      break;
+    case InitStep::kRemountRootReadonly: return "remount root read-only";
+    case InitStep::kHook: return "run hook";
+    case InitStep::kSetsid: return "setsid";
+    case InitStep::kConsole: return "set up terminal" + (path.empty() ? "" : " " + quoted(path));
+    case InitStep::kConsoleSend: return "send terminal to console socket";
+    case InitStep::kOpenExecFifo: return "open exec fifo";
+    case InitStep::kRlimit: return "set rlimit #" + std::to_string(m.index);
+    case InitStep::kSetgroups: return "set additional groups";
+    case InitStep::kSetgid: return "set gid";
+    case InitStep::kSetuid: return "set uid";
+    case InitStep::kCapabilities: return "set capabilities";
+    case InitStep::kNoNewPrivs: return "set no_new_privs";
+    case InitStep::kSeccomp: return "load seccomp filter";
+    case InitStep::kChdir: return "change directory to " + quoted(path);
+    case InitStep::kUmask: return "set umask";
+    case InitStep::kLookupExecutable: return "find executable " + quoted(path) + " in PATH";
+    case InitStep::kExec: return "exec " + quoted(path);
+    case InitStep::kFork: return "fork the command";
+    case InitStep::kNone: break;
+  }
+  return "container setup step " + std::to_string(static_cast<int>(m.step));
+}
+
+Error child_error(const SyncMessage& m, const LaunchPlan& plan) {
+  return sys_error(describe_step(m, plan), m.err);
+}
+
+// Writes "container_id host_id size" lines, the format of /proc/<pid>/uid_map.
+std::string id_map(const std::vector<IdMapping>& maps) {
+  std::string out;
+  for (const auto& m : maps) {
+    out += std::to_string(m.container_id) + " " + std::to_string(m.host_id) + " " +
+           std::to_string(m.size) + "\n";
+  }
+  return out;
+}
+
+Status write_proc_file(pid_t pid, const char* name, const std::string& data) {
+  std::string path = "/proc/" + std::to_string(pid) + "/" + name;
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd) return sys_error("open " + quoted(path));
+  if (::write(fd.get(), data.data(), data.size()) != static_cast<ssize_t>(data.size())) {
+    return sys_error("write " + quoted(path));
+  }
+  return ok_status();
+}
+
+const char* ns_proc_name(NamespaceType type) {
+  switch (type) {
+    case NamespaceType::kMount: return "mnt";
+    case NamespaceType::kPid: return "pid";
+    case NamespaceType::kUts: return "uts";
+    case NamespaceType::kIpc: return "ipc";
+    case NamespaceType::kNetwork: return "net";
+    case NamespaceType::kCgroup: return "cgroup";
+    case NamespaceType::kUser: return "user";
+    case NamespaceType::kTime: return "time";
+  }
+  return "";
+}
+
+// Joins the plan's namespaces for the duration of clone(): a child inherits its parent's
+// network, ipc, uts and cgroup namespaces, and a pid (or time) namespace joined by its parent
+// becomes the child's. The destructor puts the parent back.
+class NamespaceJoiner {
+ public:
+  Status join(const LaunchPlan& plan) {
+    struct Target {
+      UniqueFd fd;
+      int flag;
+      const char* name;
+      std::string path;
+    };
+    std::vector<Target> targets;
+    auto add = [&](const std::string& path, NamespaceType type) -> Status {
+      UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+      if (!fd) {
+        return sys_error("open " + std::string(namespace_name(type)) + " namespace " +
+                         quoted(path));
+      }
+      targets.push_back({std::move(fd), clone_flag_for(type), ns_proc_name(type), path});
+      return ok_status();
+    };
+    for (const auto& j : plan.joins) GANTRY_TRY(add(j.path, j.type));
+    if (!plan.join_time_ns.empty()) GANTRY_TRY(add(plan.join_time_ns, NamespaceType::kTime));
+    for (auto& t : targets) {
+      std::string own = std::string("/proc/self/ns/") + t.name;
+      UniqueFd saved(::open(own.c_str(), O_RDONLY | O_CLOEXEC));
+      if (!saved) return sys_error("open " + quoted(own));
+      if (::setns(t.fd.get(), t.flag) != 0) {
+        return sys_error("join " + std::string(t.name) + " namespace " + quoted(t.path));
+      }
+      saved_.push_back({std::move(saved), t.flag});
+    }
+    return ok_status();
+  }
+  ~NamespaceJoiner() { restore(); }
+  void restore() {
+    // setns back into our own namespaces, which we may always re-enter as root.
+    for (auto& s : saved_) (void)::setns(s.fd.get(), s.flag);
+    saved_.clear();
+  }
+
+ private:
+  struct Saved {
+    UniqueFd fd;
+    int flag;
+  };
+  std::vector<Saved> saved_;
+};
+
+// Kills and reaps the child and removes the cgroup unless release()d.
+class LaunchCleanup {
+ public:
+  ~LaunchCleanup() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
+      }
+    }
+    if (cgroup_ != nullptr && created_) (void)cgroup_->destroy();
+    if (!fifo_.empty()) ::unlink(fifo_.c_str());
+  }
+  void set_pid(pid_t pid) { pid_ = pid; }
+  void set_cgroup(CgroupManager* cg) {
+    cgroup_ = cg;
+    created_ = true;
+  }
+  void set_fifo(std::string path) { fifo_ = std::move(path); }
+  void release() {
+    pid_ = -1;
+    cgroup_ = nullptr;
+    fifo_.clear();
+  }
+
+ private:
+  pid_t pid_ = -1;
+  CgroupManager* cgroup_ = nullptr;
+  bool created_ = false;
+  std::string fifo_;
+};
+
+Result<UniqueFd> connect_console(const std::string& path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) {
+    return Error(ErrorCode::kInvalidArgument, "console socket path " + quoted(path) + " too long");
+  }
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return sys_error("socket");
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    return sys_error("connect to console socket " + quoted(path));
+  }
+  return fd;
+}
+
+// Reads one message; EOF is reported as type 0.
+Result<SyncMessage> receive(int fd) {
+  SyncMessage m;
+  ssize_t n;
+  do {
+    n = ::recv(fd, &m, sizeof m, 0);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return sys_error("read from container init");
+  if (n == 0) {
+    m.type = static_cast<SyncType>(0);
+    return m;
+  }
+  if (n != static_cast<ssize_t>(sizeof m)) {
+    return Error(ErrorCode::kInternal, "container init sent a short message");
+  }
+  return m;
+}
+
+Status send_message(int fd, SyncType type) {
+  SyncMessage m;
+  m.type = type;
+  if (::send(fd, &m, sizeof m, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof m)) {
+    return sys_error("write to container init");
+  }
+  return ok_status();
+}
+
+Error init_died(pid_t pid) {
+  int status = 0;
+  if (::waitpid(pid, &status, WNOHANG) == pid) {
+    if (WIFSIGNALED(status)) {
+      return Error(ErrorCode::kInternal, "container init was killed by signal " +
+                                             std::to_string(WTERMSIG(status)) + " during setup");
+    }
+    return Error(ErrorCode::kInternal, "container init exited with status " +
+                                           std::to_string(WEXITSTATUS(status)) + " during setup");
+  }
+  return Error(ErrorCode::kInternal, "container init closed the sync socket during setup");
+}
+
+}  // namespace
+
+Result<LaunchedContainer> launch_container(const LaunchRequest& request) {
+  const ContainerSpec& spec = request.spec;
+  std::string context = "create container " + quoted(request.id);
+  if (request.id.empty()) return Error(ErrorCode::kInvalidArgument, "container id is empty");
+  if (spec.process.args.empty()) {
+    return Error(ErrorCode::kInvalidArgument, context + ": process.args is empty");
+  }
+  if (spec.process.terminal && request.console_socket.empty()) {
+    return Error(ErrorCode::kInvalidArgument,
+                 context + ": process.terminal needs a console socket");
+  }
+  if (!spec.process.apparmor_profile.empty()) {
+    return Error(ErrorCode::kUnimplemented,
+                 context + ": process.apparmorProfile: AppArmor is not supported");
+  }
+
+  auto cg = make_launch_cgroup(request.id, spec);
+  if (!cg.ok()) return std::move(cg).error().with_context(context);
+  auto plan_or = make_launch_plan(spec, cg->host);
+  if (!plan_or.ok()) return std::move(plan_or).error().with_context(context);
+  const LaunchPlan& plan = *plan_or;
+  auto sec_or = prepare_process_security(spec.process, spec.seccomp);
+  if (!sec_or.ok()) return std::move(sec_or).error().with_context(context);
+  const ProcessSecurity& security = *sec_or;
+
+  // Everything the child reads is built now: it must not allocate.
+  std::vector<char*> argv, envp;
+  for (const auto& a : spec.process.args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  const char* path_env = kDefaultPath;
+  for (const auto& e : spec.process.env) {
+    envp.push_back(const_cast<char*>(e.c_str()));
+    if (e.rfind("PATH=", 0) == 0) path_env = e.c_str() + 5;
+  }
+  envp.push_back(nullptr);
+  std::vector<gid_t> gids(spec.process.user.additional_gids.begin(),
+                          spec.process.user.additional_gids.end());
+
+  LaunchCleanup cleanup;
+  UniqueFd console;
+  if (spec.process.terminal) {
+    auto c = connect_console(request.console_socket);
+    if (!c.ok()) return std::move(c).error().with_context(context);
+    console = std::move(*c);
+  }
+  UniqueFd fifo;
+  if (request.mode == LaunchRequest::Mode::kCreate) {
+    std::string path = join_path(request.state_dir, "exec.fifo");
+    if (::mkfifo(path.c_str(), 0622) != 0) {
+      return sys_error("make exec fifo " + quoted(path)).with_context(context);
+    }
+    cleanup.set_fifo(path);
+    // mkfifo honours the umask; the container's user must be able to open it for writing.
+    if (::chmod(path.c_str(), 0622) != 0) {
+      return sys_error("chmod exec fifo " + quoted(path)).with_context(context);
+    }
+    fifo.reset(::open(path.c_str(), O_PATH | O_CLOEXEC));
+    if (!fifo) return sys_error("open exec fifo " + quoted(path)).with_context(context);
+  }
+
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+    return sys_error("socketpair").with_context(context);
+  }
+  UniqueFd parent_sock(sv[0]), child_sock(sv[1]);
+
+  InitArgs args;
+  args.plan = &plan;
+  args.security = &security;
+  args.sync_fd = child_sock.get();
+  args.fifo_fd = fifo.get();
+  args.console_fd = console.get();
+  args.terminal = spec.process.terminal;
+  if (spec.process.console_size) {
+    args.console_rows = static_cast<unsigned short>(spec.process.console_size->height);
+    args.console_cols = static_cast<unsigned short>(spec.process.console_size->width);
+  }
+  args.init_reaper = request.init_reaper;
+  args.stdio[0] = request.stdin_fd;
+  args.stdio[1] = request.stdout_fd;
+  args.stdio[2] = request.stderr_fd;
+  args.argv = argv.data();
+  args.envp = envp.data();
+  args.path_env = path_env;
+  args.cwd = spec.process.cwd.c_str();
+  args.uid = spec.process.user.uid;
+  args.gid = spec.process.user.gid;
+  args.additional_gids = gids.data();
+  args.additional_gid_count = gids.size();
+  args.umask = spec.process.user.umask ? static_cast<mode_t>(*spec.process.user.umask) : 022;
+
+  {
+    auto st = cg->manager->create(spec.resources);
+    if (!st.ok()) return std::move(st).error().with_context(context);
+    cleanup.set_cgroup(cg->manager.get());
+  }
+
+  pid_t pid;
+  {
+    NamespaceJoiner joiner;
+    auto st = joiner.join(plan);
+    if (!st.ok()) return std::move(st).error().with_context(context);
+    // clone() like fork(): the child runs on a copy of this stack, with its new namespaces.
+    pid = static_cast<pid_t>(::syscall(SYS_clone, plan.clone_flags | SIGCHLD, nullptr, nullptr,
+                                       nullptr, nullptr));
+    if (pid == 0) {
+      ::close(parent_sock.get());
+      run_init(args);
+    }
+    if (pid < 0) return sys_error("clone").with_context(context);
+  }
+  cleanup.set_pid(pid);
+  child_sock.reset();
+  fifo.reset();
+  console.reset();
+
+  if (plan.new_user_ns) {
+    auto st = write_proc_file(pid, "uid_map", id_map(spec.uid_mappings));
+    if (st.ok()) st = write_proc_file(pid, "gid_map", id_map(spec.gid_mappings));
+    if (!st.ok()) return std::move(st).error().with_context(context);
+  }
+  {
+    auto st = cg->manager->add_process(pid);
+    if (!st.ok()) return std::move(st).error().with_context(context);
+  }
+  if (spec.process.oom_score_adj) {
+    auto st = write_proc_file(pid, "oom_score_adj", std::to_string(*spec.process.oom_score_adj));
+    if (!st.ok()) return std::move(st).error().with_context(context);
+  }
+  {
+    auto st = send_message(parent_sock.get(), SyncType::kGo);
+    if (!st.ok()) return std::move(st).error().with_context(context);
+  }
+
+  bool ready = false;
+  for (;;) {
+    auto m = receive(parent_sock.get());
+    if (!m.ok()) return std::move(m).error().with_context(context);
+    if (m->type == SyncType::kError) return child_error(*m, plan).with_context(context);
+    if (m->type == SyncType::kReady) {
+      ready = true;
+      if (request.mode == LaunchRequest::Mode::kCreate) break;
+      continue;  // run: wait for EOF (exec'd) or an exec error
+    }
+    if (m->type == static_cast<SyncType>(0)) {
+      if (ready) break;
+      return init_died(pid).with_context(context);
+    }
+    return Error(ErrorCode::kInternal, context + ": unexpected message from container init");
+  }
+  cleanup.release();
+  LaunchedContainer out;
+  out.pid = pid;
+  out.cgroup = std::move(cg->manager);
+  return out;
+}
+
+Status start_container(const std::string& state_dir, pid_t init_pid) {
+  std::string path = join_path(state_dir, "exec.fifo");
+  // Non-blocking, so an init that died before opening its end cannot hang us; poll() below
+  // wakes on its byte or on the init exiting.
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  if (!fd) {
+    if (errno == ENOENT) {
+      return Error(ErrorCode::kFailedPrecondition,
+                   "start container: exec fifo " + quoted(path) +
+                       " is gone: the container was started already", ENOENT);
+    }
+    return sys_error("start container: open exec fifo " + quoted(path));
+  }
+  UniqueFd pidfd;
+  if (init_pid > 0) {
+    pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, init_pid, 0)));
+    if (!pidfd) return sys_error("start container: pidfd_open " + std::to_string(init_pid));
+  }
+  for (;;) {
+    pollfd fds[2] = {{fd.get(), POLLIN, 0}, {pidfd.get(), POLLIN, 0}};
+    int n = ::poll(fds, pidfd ? 2 : 1, -1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return sys_error("start container: poll");
+    if (fds[0].revents & POLLIN) break;
+    if (fds[1].revents & POLLIN) {
+      return Error(ErrorCode::kFailedPrecondition,
+                   "start container: its init exited before it was started");
+    }
+  }
+  char byte;
+  ssize_t r = ::read(fd.get(), &byte, 1);
+  if (r != 1) {
+    return Error(ErrorCode::kFailedPrecondition,
+                 "start container: its init went away before it was started");
+  }
+  if (::unlink(path.c_str()) != 0) return sys_error("start container: remove " + quoted(path));
+  return ok_status();
+}
+
+}  // namespace gantry::runtime

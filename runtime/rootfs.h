@@ -1,0 +1,20 @@
+// The container's filesystem, child side: mounts the root (bind of the bundle rootfs or an
+// overlay), applies the plan's mounts, device nodes and /dev symlinks, pivots into it, then
+// writes sysctls and makes read-only and masked paths. Called by runtime/init.cc in the new
+// mount namespace only; failures go through init_fail() (no allocation, no exceptions).
+#pragma once
+
+#include "runtime/launch_plan.h"
+
+namespace gantry::runtime {
+
+// Before pivot_root: root propagation, the root mount, config mounts, devices, symlinks.
+void prepare_rootfs(const LaunchPlan& plan);
+
+// pivot_root into the prepared root and detach the old one; cwd becomes "/".
+void pivot_into_rootfs(const LaunchPlan& plan);
+
+// After pivot_root: sysctls, read-only paths, masked paths, then the read-only root.
+void finalize_rootfs(const LaunchPlan& plan);
+
+}  // namespace gantry::runtime

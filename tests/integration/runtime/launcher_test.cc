@@ -1,0 +1,385 @@
+// Root tests of launch_container(): real namespaces, mounts, cgroups and pivot_root on a
+// busybox bundle. Each test runs one container to completion, reads its output through a
+// pipe, reaps it and removes its cgroup.
+#include "runtime/launcher.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <ftw.h>
+
+#include <sstream>
+
+#include "common/file.h"
+#include "common/subprocess.h"
+#include "tests/support/bundle.h"
+#include "tests/support/temp_dir.h"
+
+namespace gantry::runtime {
+namespace {
+
+using testing::TestBundle;
+
+const std::vector<std::string> kCaps = {
+    "CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
+    "CAP_MKNOD",   "CAP_NET_RAW",      "CAP_SETGID",           "CAP_SETUID",
+    "CAP_SETFCAP", "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
+    "CAP_KILL",    "CAP_AUDIT_WRITE"};
+
+// The ContainerSpec of the bundle's default (runc spec) config.json.
+ContainerSpec default_spec(const TestBundle& bundle, std::vector<std::string> args) {
+  ContainerSpec spec;
+  spec.bundle = bundle.dir();
+  spec.root.path = bundle.rootfs();
+  spec.root.readonly = true;
+  spec.hostname = "gantry-test";
+  spec.process.args = std::move(args);
+  spec.process.env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                      "TERM=xterm"};
+  spec.process.capabilities = {kCaps, kCaps, {}, kCaps, kCaps};
+  spec.process.rlimits = {{"RLIMIT_NOFILE", 1024, 1024}};
+  spec.process.no_new_privileges = true;
+  spec.mounts = {
+      {"/proc", "proc", "proc", {}},
+      {"/dev", "tmpfs", "tmpfs", {"nosuid", "strictatime", "mode=755", "size=65536k"}},
+      {"/dev/pts", "devpts", "devpts",
+       {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"}},
+      {"/dev/shm", "tmpfs", "shm", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}},
+      {"/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}},
+      {"/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"}},
+      {"/sys/fs/cgroup", "cgroup", "cgroup", {"nosuid", "noexec", "nodev", "relatime", "ro"}},
+  };
+  spec.namespaces = {{NamespaceType::kPid, ""},   {NamespaceType::kNetwork, ""},
+                     {NamespaceType::kIpc, ""},   {NamespaceType::kUts, ""},
+                     {NamespaceType::kMount, ""}, {NamespaceType::kCgroup, ""}};
+  spec.masked_paths = {"/proc/acpi",          "/proc/asound",     "/proc/kcore",
+                       "/proc/keys",          "/proc/latency_stats", "/proc/timer_list",
+                       "/proc/timer_stats",   "/proc/sched_debug", "/sys/firmware",
+                       "/proc/scsi"};
+  spec.readonly_paths = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
+                         "/proc/sysrq-trigger"};
+  return spec;
+}
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out;
+};
+
+std::string mounts_now() {
+  auto m = read_file("/proc/self/mounts");
+  return m.ok() ? *m : "";
+}
+
+class LauncherTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root (real namespaces, mounts, cgroups)";
+    if (!testing::have_static_busybox()) GTEST_SKIP() << "needs busybox-static";
+    id_ = std::string("rtl-") + ::testing::UnitTest::GetInstance()->current_test_info()->name() +
+          "-" + std::to_string(::getpid());
+  }
+
+  Result<LaunchedContainer> launch(LaunchRequest req, int* read_fd) {
+    int p[2];
+    EXPECT_EQ(::pipe2(p, O_CLOEXEC), 0);
+    int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    req.id = id_;
+    req.stdin_fd = devnull;
+    req.stdout_fd = p[1];
+    req.stderr_fd = p[1];
+    auto c = launch_container(req);
+    ::close(p[1]);
+    ::close(devnull);
+    *read_fd = p[0];
+    return c;
+  }
+
+  // Runs `spec` to completion: exit code and merged stdout+stderr.
+  Result<RunResult> run(const ContainerSpec& spec, bool init_reaper = false) {
+    LaunchRequest req;
+    req.spec = spec;
+    req.init_reaper = init_reaper;
+    int fd = -1;
+    auto c = launch(std::move(req), &fd);
+    if (!c.ok()) {
+      ::close(fd);
+      return c.error();
+    }
+    return finish(*c, fd);
+  }
+
+  RunResult finish(LaunchedContainer& c, int fd) {
+    RunResult r;
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0) r.out.append(buf, static_cast<size_t>(n));
+    ::close(fd);
+    int status = 0;
+    EXPECT_EQ(::waitpid(c.pid, &status, 0), c.pid);
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    auto st = c.cgroup->destroy();
+    EXPECT_TRUE(st.ok()) << st.error().message();
+    return r;
+  }
+
+  std::string id_;
+};
+
+#define ASSERT_RUN(var, expr)                                  \
+  auto var##_or = (expr);                                      \
+  ASSERT_TRUE(var##_or.ok()) << var##_or.error().message();    \
+  const RunResult& var = *var##_or
+
+TEST_F(LauncherTest, ROOT_RunsTrueAndReportsExitCode) {
+  TestBundle bundle;
+  ASSERT_RUN(ok, run(default_spec(bundle, {"/bin/true"})));
+  EXPECT_EQ(ok.exit_code, 0) << ok.out;
+  ASSERT_RUN(seven, run(default_spec(bundle, {"/payload", "exit", "7"})));
+  EXPECT_EQ(seven.exit_code, 7) << seven.out;
+}
+
+TEST_F(LauncherTest, ROOT_IsPid1AndSeesNoHostProcess) {
+  TestBundle bundle;
+  ASSERT_RUN(r, run(default_spec(bundle, {"sh", "-c", "echo $$; echo /proc/[0-9]*"})));
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  // The shell is pid 1 and the only process besides the echo... which is a builtin.
+  EXPECT_EQ(r.out, "1\n/proc/1\n");
+}
+
+TEST_F(LauncherTest, ROOT_HostnameIsIsolated) {
+  TestBundle bundle;
+  ASSERT_RUN(r, run(default_spec(bundle, {"hostname"})));
+  EXPECT_EQ(r.out, "gantry-test\n");
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  EXPECT_STRNE(host, "gantry-test");
+}
+
+TEST_F(LauncherTest, ROOT_SysIsReadOnlyAndMaskedPathsAreMasked) {
+  TestBundle bundle;
+  ASSERT_RUN(sys, run(default_spec(bundle, {"/payload", "write", "/sys/kernel/gantry"})));
+  EXPECT_EQ(sys.out, "EROFS\n");
+  // /proc/timer_list is a file (masked by /dev/null), /proc/acpi a directory (empty tmpfs).
+  ASSERT_TRUE(path_exists("/proc/timer_list") && is_directory("/proc/acpi"));
+  ASSERT_RUN(masked, run(default_spec(bundle, {"sh", "-c", "wc -c < /proc/timer_list; ls -A /proc/acpi | wc -l; /payload write /proc/acpi/x"})));
+  EXPECT_EQ(masked.out, "0\n0\nEROFS\n");
+  ASSERT_RUN(procsys, run(default_spec(bundle, {"/payload", "write", "/proc/sys/kernel/domainname"})));
+  EXPECT_EQ(procsys.out, "EROFS\n");
+}
+
+TEST_F(LauncherTest, ROOT_CannotMountWithDefaultCaps) {
+  TestBundle bundle;
+  ASSERT_RUN(r, run(default_spec(bundle, {"/payload", "mount"})));
+  EXPECT_EQ(r.out, "EPERM\n");
+  ASSERT_RUN(caps, run(default_spec(bundle, {"/payload", "print-status", "CapEff"})));
+  EXPECT_EQ(caps.out, "00000000a80425fb\n");
+}
+
+TEST_F(LauncherTest, ROOT_UserGroupsCwdAndEnvAreHonoured) {
+  TestBundle bundle;
+  auto spec = default_spec(bundle, {"/payload", "ids"});
+  spec.process.user.uid = 1000;
+  spec.process.user.gid = 1001;
+  spec.process.user.additional_gids = {10, 20};
+  spec.process.cwd = "/tmp";
+  ASSERT_RUN(ids, run(spec));
+  EXPECT_EQ(ids.out, "1000 1001 10,20 /tmp\n");
+  spec.process.args = {"sh", "-c", "echo $GANTRY_JOB; umask"};
+  spec.process.env.push_back("GANTRY_JOB=job-42");
+  spec.process.user.umask = 027;
+  ASSERT_RUN(env, run(spec));
+  EXPECT_EQ(env.out, "job-42\n0027\n");
+}
+
+TEST_F(LauncherTest, ROOT_ReadOnlyBindMountIsEnforced) {
+  TestBundle bundle;
+  testing::TempDir data("gantry-data");
+  ASSERT_TRUE(write_file(data.file("in"), "hello").ok());
+  auto spec = default_spec(bundle, {"sh", "-c", "cat /ro/in; /payload write /ro/out; /payload write /rw/out"});
+  spec.mounts.push_back({"/ro", "bind", data.path(), {"rbind", "ro"}});
+  spec.mounts.push_back({"/rw", "bind", data.path(), {"rbind"}});
+  ASSERT_RUN(r, run(spec));
+  EXPECT_EQ(r.out, "helloEROFS\nok\n");
+  EXPECT_TRUE(path_exists(data.file("out")));
+}
+
+TEST_F(LauncherTest, ROOT_FileBindSourceGetsFileMountpoint) {
+  TestBundle bundle;
+  testing::TempDir data("gantry-data");
+  ASSERT_TRUE(write_file(data.file("hosts"), "10.0.0.2 db\n").ok());
+  auto spec = default_spec(bundle, {"cat", "/etc/hosts"});
+  spec.etc_hosts_file = data.file("hosts");
+  ASSERT_RUN(r, run(spec));
+  EXPECT_EQ(r.out, "10.0.0.2 db\n");
+}
+
+TEST_F(LauncherTest, ROOT_SymlinkDestinationCannotEscapeRootfs) {
+  TestBundle bundle;
+  testing::TempDir data("gantry-data");
+  testing::TempDir outside("gantry-outside");
+  // /escape -> <outside dir on the host>: the mount must land inside the rootfs instead.
+  ASSERT_EQ(::symlink(outside.path().c_str(), (bundle.rootfs() + "/escape").c_str()), 0);
+  ASSERT_TRUE(make_dirs(bundle.rootfs() + outside.path()).ok());
+  auto spec = default_spec(bundle, {"/bin/true"});
+  spec.root.readonly = false;
+  spec.mounts.push_back({"/escape/sub", "tmpfs", "tmpfs", {}});
+  ASSERT_RUN(r, run(spec));
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_FALSE(path_exists(outside.file("sub")));
+  EXPECT_TRUE(is_directory(bundle.rootfs() + outside.path() + "/sub"));
+}
+
+TEST_F(LauncherTest, ROOT_OverlayRootMergesThreeLowersAndWritesGoToUpper) {
+  TestBundle bundle;
+  testing::TempDir layers("gantry-layers");
+  std::string l2 = layers.file("l2"), l3 = layers.file("l3"), upper = layers.file("upper"),
+              work = layers.file("work"), root = layers.file("root");
+  for (const auto& d : {l2 + "/etc", l3 + "/etc", upper, work, root}) ASSERT_TRUE(make_dirs(d).ok());
+  ASSERT_TRUE(write_file(l2 + "/etc/layer", "two\n").ok());
+  ASSERT_TRUE(write_file(l2 + "/etc/only2", "from two\n").ok());
+  ASSERT_TRUE(write_file(l3 + "/etc/layer", "three\n").ok());
+  auto spec = default_spec(bundle, {"sh", "-c", "cat /etc/layer /etc/only2; /payload write /tmp/new"});
+  spec.root.path = root;
+  spec.root.readonly = false;
+  spec.root.overlay_lower = {bundle.rootfs(), l2, l3};
+  spec.root.overlay_upper = upper;
+  spec.root.overlay_work = work;
+  ASSERT_RUN(r, run(spec));
+  EXPECT_EQ(r.out, "three\nfrom two\nok\n");
+  EXPECT_TRUE(path_exists(upper + "/tmp/new"));
+  EXPECT_FALSE(path_exists(bundle.rootfs() + "/tmp/new"));
+}
+
+TEST_F(LauncherTest, ROOT_ReadonlyRootRejectsWrites) {
+  TestBundle bundle;
+  ASSERT_RUN(ro, run(default_spec(bundle, {"/payload", "write", "/newfile"})));
+  EXPECT_EQ(ro.out, "EROFS\n");
+  auto spec = default_spec(bundle, {"/payload", "write", "/newfile"});
+  spec.root.readonly = false;
+  ASSERT_RUN(rw, run(spec));
+  EXPECT_EQ(rw.out, "ok\n");
+}
+
+TEST_F(LauncherTest, ROOT_JoinsNetworkNamespaceByPath) {
+  TestBundle bundle;
+  std::string ns = "gantry-" + id_.substr(0, 20);
+  auto add = run_subprocess({"ip", "netns", "add", ns});
+  ASSERT_TRUE(add.ok() && add->exit_code == 0) << (add.ok() ? add->err : add.error().message());
+  struct stat st{};
+  ASSERT_EQ(::stat(("/run/netns/" + ns).c_str(), &st), 0);
+  auto spec = default_spec(bundle, {"readlink", "/proc/self/ns/net"});
+  spec.namespaces[1].path = "/run/netns/" + ns;
+  auto r = run(spec);
+  auto own = run(default_spec(bundle, {"readlink", "/proc/self/ns/net"}));
+  (void)run_subprocess({"ip", "netns", "del", ns});
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r->out, "net:[" + std::to_string(st.st_ino) + "]\n");
+  ASSERT_TRUE(own.ok());
+  EXPECT_NE(own->out, r->out);
+}
+
+int chown_to(const char* path, const struct stat*, int, struct FTW*) {
+  return ::lchown(path, 100000, 100000) == 0 ? 0 : -1;
+}
+
+TEST_F(LauncherTest, ROOT_UserNamespaceWithMaps) {
+  TestBundle bundle;
+  ASSERT_EQ(::nftw(bundle.rootfs().c_str(), chown_to, 16, FTW_PHYS), 0);
+  ASSERT_EQ(::chmod(bundle.dir().c_str(), 0755), 0);
+  auto spec = default_spec(bundle, {"sh", "-c", "cat /proc/self/uid_map; id -u; /payload mount"});
+  spec.namespaces.push_back({NamespaceType::kUser, ""});
+  spec.uid_mappings = {{0, 100000, 65536}};
+  spec.gid_mappings = {{0, 100000, 65536}};
+  ASSERT_RUN(r, run(spec));
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  // uid_map pads its columns; compare the numbers only.
+  std::istringstream in(r.out);
+  uint64_t inside = 1, outside = 0, size = 0;
+  std::string uid, mount;
+  in >> inside >> outside >> size >> uid >> mount;
+  EXPECT_EQ(inside, 0u);
+  EXPECT_EQ(outside, 100000u);
+  EXPECT_EQ(size, 65536u);
+  EXPECT_EQ(uid, "0");
+  EXPECT_EQ(mount, "EPERM");
+}
+
+TEST_F(LauncherTest, ROOT_InitReaperReapsOrphanedZombie) {
+  TestBundle bundle;
+  // The inner shell backgrounds a child and exits: the child is re-parented to pid 1, exits,
+  // and stays a zombie (its /proc entry remains) until pid 1 reaps it. The loop is a bound,
+  // not a clock: a reaper that never reaps makes the test fail instead of hang.
+  const char* script =
+      "echo $$; p=$(sh -c 'sh -c \"exit 0\" >/dev/null 2>&1 & echo $!'); i=0; "
+      "while [ -e /proc/$p ] && [ $i -lt 200000 ]; do i=$((i+1)); done; "
+      "if [ -e /proc/$p ]; then echo zombie; else echo reaped; fi; exit 3";
+  ASSERT_RUN(r, run(default_spec(bundle, {"sh", "-c", script}), /*init_reaper=*/true));
+  EXPECT_EQ(r.out, "2\nreaped\n");
+  EXPECT_EQ(r.exit_code, 3);
+}
+
+TEST_F(LauncherTest, ROOT_ReaperForwardsSignalExitStatus) {
+  TestBundle bundle;
+  ASSERT_RUN(r, run(default_spec(bundle, {"/payload", "kill-self", "15"}), true));
+  EXPECT_EQ(r.exit_code, 128 + 15);
+}
+
+TEST_F(LauncherTest, ROOT_CreateThenStartReleasesTheProcess) {
+  TestBundle bundle;
+  testing::TempDir state("gantry-state");
+  LaunchRequest req;
+  req.spec = default_spec(bundle, {"echo", "started"});
+  req.mode = LaunchRequest::Mode::kCreate;
+  req.state_dir = state.path();
+  int fd = -1;
+  auto c = launch(std::move(req), &fd);
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  EXPECT_TRUE(path_exists(state.file("exec.fifo")));
+  // Still waiting: no output yet, the process is alive.
+  EXPECT_EQ(::waitpid(c->pid, nullptr, WNOHANG), 0);
+  auto st = start_container(state.path(), c->pid);
+  ASSERT_TRUE(st.ok()) << st.error().message();
+  EXPECT_FALSE(path_exists(state.file("exec.fifo")));
+  RunResult r = finish(*c, fd);
+  EXPECT_EQ(r.out, "started\n");
+  EXPECT_EQ(r.exit_code, 0);
+  auto again = start_container(state.path(), -1);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code(), ErrorCode::kFailedPrecondition);
+}
+
+TEST_F(LauncherTest, ROOT_MissingBindSourceNamesStepAndPathAndLeavesNothing) {
+  TestBundle bundle;
+  std::string before = mounts_now();
+  auto spec = default_spec(bundle, {"/bin/true"});
+  spec.mounts.push_back({"/data", "bind", "/nonexistent/gantry-src", {"rbind"}});
+  auto r = run(spec);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message(),
+            "create container '" + id_ +
+                "': bind mount source '/nonexistent/gantry-src': no such file or directory");
+  EXPECT_EQ(mounts_now(), before);
+  errno = 0;
+  EXPECT_EQ(::waitpid(-1, nullptr, WNOHANG), -1);
+  EXPECT_EQ(errno, ECHILD) << "a container process was left behind";
+  EXPECT_FALSE(path_exists("/sys/fs/cgroup/memory/gantry/" + id_));
+  EXPECT_FALSE(path_exists("/sys/fs/cgroup/pids/gantry/" + id_));
+}
+
+TEST_F(LauncherTest, ROOT_MissingExecutableIsAnErrorNamingIt) {
+  TestBundle bundle;
+  auto r = run(default_spec(bundle, {"no-such-program"}));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message().find("find executable 'no-such-program' in PATH"),
+            std::string::npos) << r.error().message();
+  EXPECT_FALSE(path_exists("/sys/fs/cgroup/memory/gantry/" + id_));
+}
+
+}  // namespace
+}  // namespace gantry::runtime
