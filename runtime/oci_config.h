@@ -1,0 +1,46 @@
+// OCI config.json <-> ContainerSpec. `gantry runtime create/run` read a bundle's config.json
+// through load_oci_config(); Gantry's own callers build a ContainerSpec and write it out with
+// to_oci_config(). Errors name the file and the field path:
+//   "config.json: linux.namespaces[2].type: unknown namespace 'foo'".
+// Unknown fields are ignored as the runtime spec says; known fields Gantry cannot honour
+// (intelRdt, AppArmor, SELinux, systemd cgroup paths, ...) are errors, never silently dropped.
+// Pure functions over JSON except load_oci_config(), which also checks the host paths.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "common/json.h"
+#include "common/result.h"
+#include "runtime/container_spec.h"
+
+namespace gantry::runtime {
+
+// Annotations that carry ContainerSpec fields the OCI spec has no place for. Gantry's own
+// callers set them through to_oci_config(); parse_oci_config() moves them back into the spec.
+inline constexpr std::string_view kAnnotationHostsFile = "io.gantry.hosts-file";
+inline constexpr std::string_view kAnnotationResolvConf = "io.gantry.resolv-conf";
+// Overlay root: ':'-separated lower dirs, lowest layer first; upper and work dirs.
+inline constexpr std::string_view kAnnotationOverlayLower = "io.gantry.rootfs.overlay.lower";
+inline constexpr std::string_view kAnnotationOverlayUpper = "io.gantry.rootfs.overlay.upper";
+inline constexpr std::string_view kAnnotationOverlayWork = "io.gantry.rootfs.overlay.work";
+
+// Turns a parsed config.json into a ContainerSpec. `bundle` is the absolute bundle directory;
+// a relative root.path is resolved against it. `source` names the document in errors.
+// Errors are kInvalidArgument (malformed) or kUnimplemented (valid but unsupported).
+Result<ContainerSpec> parse_oci_config(const Json& config, const std::string& bundle,
+                                       std::string_view source = "config.json");
+
+// Reads `<bundle>/config.json`, parses it, and checks that what it names on the host exists:
+// the root directory, bind-mount sources, hook programs. `bundle` may be relative; the spec's
+// bundle field is made absolute.
+Result<ContainerSpec> load_oci_config(const std::string& bundle);
+
+// The config.json for `spec` (OCI runtime spec 1.0.2 shape). root.path is written as given.
+Json to_oci_config(const ContainerSpec& spec);
+
+// The config.json names of namespace types ("mount", "network", ...), and back.
+std::string_view namespace_type_name(NamespaceType type);
+Result<NamespaceType> parse_namespace_type(std::string_view name);
+
+}  // namespace gantry::runtime
