@@ -181,6 +181,17 @@ TEST_F(LauncherTest, ROOT_CannotMountWithDefaultCaps) {
   EXPECT_EQ(caps.out, "00000000a80425fb\n");
 }
 
+TEST_F(LauncherTest, ROOT_RunsInItsOwnLimitedCgroup) {
+  if (!is_directory("/sys/fs/cgroup/pids")) GTEST_SKIP() << "needs the cgroup v1 pids hierarchy";
+  TestBundle bundle;
+  auto spec = default_spec(bundle, {"sh", "-c", "cat /sys/fs/cgroup/pids/pids.max; grep pids /proc/self/cgroup"});
+  spec.resources.pids_limit = 42;
+  ASSERT_RUN(r, run(spec));
+  // In its own cgroup namespace the container's cgroup is its root.
+  EXPECT_EQ(r.out.substr(0, 3), "42\n") << r.out;
+  EXPECT_NE(r.out.find(":pids:/\n"), std::string::npos) << r.out;
+}
+
 TEST_F(LauncherTest, ROOT_UserGroupsCwdAndEnvAreHonoured) {
   TestBundle bundle;
   auto spec = default_spec(bundle, {"/payload", "ids"});
