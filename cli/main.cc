@@ -12,6 +12,7 @@ namespace {
 
 const CommandEntry kCommands[] = {
     {"version", "Print Gantry's version", setup_version_command},
+    {"lint", "Check a pipeline file and print every mistake", setup_lint_command},
 };
 
 }  // namespace
