@@ -4,6 +4,7 @@
 #include <span>
 #include <variant>
 
+#include "pipeline-schema/dag.h"
 #include "pipeline-schema/extends.h"
 #include "pipeline-schema/keywords/keyword_table.h"
 #include "pipeline-schema/rules_expr/parser.h"
@@ -53,6 +54,7 @@ void check_ref_filter(const std::optional<RefFilter>& f, std::string_view owner,
 }  // namespace
 
 void validate_pipeline(const Pipeline& p, Diagnostics& diags) {
+  diags.append(check_needs(p));
   std::vector<std::string> stage_names;
   for (const auto& s : p.stages) stage_names.push_back(s.value);
   std::string stage_list;

@@ -2,7 +2,7 @@
 // visible job has a `script` (or is a `trigger` job), its stage exists, `dependencies` name
 // jobs of earlier stages, `environment:on_stop` names a job, and every `rules:if`,
 // `only/except:variables` expression parses (errors point at the expression's column).
-// The `needs:` graph (missing jobs, later stages, cycles) is checked by dag.h. PURE.
+// and the `needs:` graph is sound (dag.h: missing jobs, later stages, cycles). PURE.
 #pragma once
 
 #include "pipeline-schema/diagnostics.h"
