@@ -12,9 +12,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "runtime/capabilities.h"
 #include "runtime/console.h"
 #include "runtime/reaper.h"
+#include "runtime/rlimits.h"
 #include "runtime/rootfs.h"
+#include "runtime/seccomp/apply.h"
+#include "runtime/security.h"
 
 namespace gantry::runtime {
 
@@ -38,17 +42,21 @@ void expect_message(SyncType type) {
   if (n != static_cast<ssize_t>(sizeof m) || m.type != type) ::_exit(1);
 }
 
+// Steps 2-4 of runtime/security.h: bounding set, uid/gid switch keeping caps, then the sets.
 void set_user(const InitArgs& a) {
-  const ProcessSecurity& sec = *a.security;
-  int err = prepare_caps_for_user_switch(sec);
+  const CapabilitySet& caps = a.security->caps;
+  int err = drop_bounding_set(caps);
   if (err != 0) init_fail(InitStep::kCapabilities, err);
-  if (::setgroups(a.additional_gid_count, a.additional_gids) != 0) {
-    init_fail(InitStep::kSetgroups, errno);
-  }
-  if (::setresgid(a.gid, a.gid, a.gid) != 0) init_fail(InitStep::kSetgid, errno);
-  if (::setresuid(a.uid, a.uid, a.uid) != 0) init_fail(InitStep::kSetuid, errno);
-  err = apply_caps(sec);
+  err = switch_user(a.uid, a.gid, a.additional_gids, a.additional_gid_count);
+  if (err != 0) init_fail(InitStep::kSetuid, err);
+  err = apply_process_capabilities(caps);
   if (err != 0) init_fail(InitStep::kCapabilities, err);
+}
+
+void load_seccomp(const InitArgs& a) {
+  if (!a.security->seccomp) return;
+  int err = apply_seccomp(*a.security->seccomp);
+  if (err != 0) init_fail(InitStep::kSeccomp, err);
 }
 
 // Finds argv[0] in the container's PATH (when it has no '/') into `buf`, like execvp but
@@ -88,8 +96,7 @@ struct ExecTarget {
 
 [[noreturn]] void exec_command(const void* arg) {
   const auto* t = static_cast<const ExecTarget*>(arg);
-  int err = apply_seccomp(*t->args->security);
-  if (err != 0) init_fail(InitStep::kSeccomp, err);
+  if (t->args->security->no_new_privileges) load_seccomp(*t->args);
   ::execve(t->path, t->args->argv, t->args->envp);
   init_fail(InitStep::kExec, errno, -1, t->path);
 }
@@ -163,17 +170,22 @@ void run_init(const InitArgs& a) {
     if (sig != SIGKILL && sig != SIGSTOP) ::signal(sig, SIG_DFL);
   }
 
-  int index = -1;
-  int err = apply_rlimits(*a.security, &index);
-  if (err != 0) init_fail(InitStep::kRlimit, err, index);
+  size_t index = 0;
+  int err = apply_rlimits(a.security->rlimits, &index);
+  if (err != 0) init_fail(InitStep::kRlimit, err, static_cast<int>(index));
+  // Without no_new_privs the kernel loads a filter only with CAP_SYS_ADMIN, which the process
+  // may be about to lose: load it now, as runc does (the default profile allows what follows).
+  if (!a.security->no_new_privileges) load_seccomp(a);
   bool cwd_done = ::chdir(a.cwd) == 0;
   if (!cwd_done && errno != EACCES) init_fail(InitStep::kChdir, errno, -1, a.cwd);
   set_user(a);
   // Only the user may be able to enter its working directory (root squashing, 0700 homes).
   if (!cwd_done && ::chdir(a.cwd) != 0) init_fail(InitStep::kChdir, errno, -1, a.cwd);
   ::umask(a.umask);
-  err = apply_no_new_privs(*a.security);
-  if (err != 0) init_fail(InitStep::kNoNewPrivs, err);
+  if (a.security->no_new_privileges) {
+    err = set_no_new_privs();
+    if (err != 0) init_fail(InitStep::kNoNewPrivs, err);
+  }
 
   char exe_buf[PATH_MAX];
   ExecTarget target{&a, find_executable(a, exe_buf, sizeof exe_buf)};

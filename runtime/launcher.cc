@@ -36,7 +36,8 @@ std::string in_root(const LaunchPlan& plan, const std::string& path) {
 }
 
 // Turns the child's {step, errno, index, path} into "mount 'proc' at '/…/rootfs/proc'".
-std::string describe_step(const SyncMessage& m, const LaunchPlan& plan) {
+std::string describe_step(const SyncMessage& m, const LaunchPlan& plan,
+                          const ProcessSecurity& security) {
   auto at = [&](size_t n, auto& list) { return m.index >= 0 && static_cast<size_t>(m.index) < n
                                                    ? &list[m.index] : nullptr; };
   std::string path(m.path, strnlen(m.path, sizeof m.path));
@@ -106,10 +107,14 @@ std::string describe_step(const SyncMessage& m, const LaunchPlan& plan) {
     case InitStep::kConsole: return "set up terminal" + (path.empty() ? "" : " " + quoted(path));
     case InitStep::kConsoleSend: return "send terminal to console socket";
     case InitStep::kOpenExecFifo: return "open exec fifo";
-    case InitStep::kRlimit: return "set rlimit #" + std::to_string(m.index);
+    case InitStep::kRlimit:
+      if (m.index >= 0 && static_cast<size_t>(m.index) < security.rlimits.count) {
+        return "set rlimit " + quoted(rlimit_name(security.rlimits.entries[m.index].resource));
+      }
+      return "set rlimit";
     case InitStep::kSetgroups: return "set additional groups";
     case InitStep::kSetgid: return "set gid";
-    case InitStep::kSetuid: return "set uid";
+    case InitStep::kSetuid: return "switch to the process user";
     case InitStep::kCapabilities: return "set capabilities";
     case InitStep::kNoNewPrivs: return "set no_new_privs";
     case InitStep::kSeccomp: return "load seccomp filter";
@@ -123,8 +128,8 @@ std::string describe_step(const SyncMessage& m, const LaunchPlan& plan) {
   return "container setup step " + std::to_string(static_cast<int>(m.step));
 }
 
-Error child_error(const SyncMessage& m, const LaunchPlan& plan) {
-  return sys_error(describe_step(m, plan), m.err);
+Error child_error(const SyncMessage& m, const LaunchPlan& plan, const ProcessSecurity& security) {
+  return sys_error(describe_step(m, plan, security), m.err);
 }
 
 // Writes "container_id host_id size" lines, the format of /proc/<pid>/uid_map.
@@ -437,7 +442,7 @@ Result<LaunchedContainer> launch_container(const LaunchRequest& request) {
   for (;;) {
     auto m = receive(parent_sock.get());
     if (!m.ok()) return std::move(m).error().with_context(context);
-    if (m->type == SyncType::kError) return child_error(*m, plan).with_context(context);
+    if (m->type == SyncType::kError) return child_error(*m, plan, security).with_context(context);
     if (m->type == SyncType::kReady) {
       ready = true;
       if (request.mode == LaunchRequest::Mode::kCreate) break;

@@ -17,6 +17,8 @@
 
 #include "common/file.h"
 #include "common/subprocess.h"
+#include "runtime/oci_config.h"
+#include "runtime/seccomp/default_profile.h"
 #include "tests/support/bundle.h"
 #include "tests/support/temp_dir.h"
 
@@ -25,45 +27,12 @@ namespace {
 
 using testing::TestBundle;
 
-const std::vector<std::string> kCaps = {
-    "CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
-    "CAP_MKNOD",   "CAP_NET_RAW",      "CAP_SETGID",           "CAP_SETUID",
-    "CAP_SETFCAP", "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
-    "CAP_KILL",    "CAP_AUDIT_WRITE"};
-
-// The ContainerSpec of the bundle's default (runc spec) config.json.
-ContainerSpec default_spec(const TestBundle& bundle, std::vector<std::string> args) {
-  ContainerSpec spec;
-  spec.bundle = bundle.dir();
-  spec.root.path = bundle.rootfs();
-  spec.root.readonly = true;
-  spec.hostname = "gantry-test";
-  spec.process.args = std::move(args);
-  spec.process.env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                      "TERM=xterm"};
-  spec.process.capabilities = {kCaps, kCaps, {}, kCaps, kCaps};
-  spec.process.rlimits = {{"RLIMIT_NOFILE", 1024, 1024}};
-  spec.process.no_new_privileges = true;
-  spec.mounts = {
-      {"/proc", "proc", "proc", {}},
-      {"/dev", "tmpfs", "tmpfs", {"nosuid", "strictatime", "mode=755", "size=65536k"}},
-      {"/dev/pts", "devpts", "devpts",
-       {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"}},
-      {"/dev/shm", "tmpfs", "shm", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}},
-      {"/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}},
-      {"/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"}},
-      {"/sys/fs/cgroup", "cgroup", "cgroup", {"nosuid", "noexec", "nodev", "relatime", "ro"}},
-  };
-  spec.namespaces = {{NamespaceType::kPid, ""},   {NamespaceType::kNetwork, ""},
-                     {NamespaceType::kIpc, ""},   {NamespaceType::kUts, ""},
-                     {NamespaceType::kMount, ""}, {NamespaceType::kCgroup, ""}};
-  spec.masked_paths = {"/proc/acpi",          "/proc/asound",     "/proc/kcore",
-                       "/proc/keys",          "/proc/latency_stats", "/proc/timer_list",
-                       "/proc/timer_stats",   "/proc/sched_debug", "/sys/firmware",
-                       "/proc/scsi"};
-  spec.readonly_paths = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
-                         "/proc/sysrq-trigger"};
-  return spec;
+// The ContainerSpec of the bundle's default (`runc spec`-shaped) config.json, running `args`.
+ContainerSpec default_spec(TestBundle& bundle, std::vector<std::string> args) {
+  bundle.config()["process"]["args"] = args;
+  auto spec = parse_oci_config(bundle.config(), bundle.dir());
+  if (!spec.ok()) throw std::runtime_error(spec.error().message());
+  return std::move(*spec);
 }
 
 struct RunResult {
@@ -190,6 +159,28 @@ TEST_F(LauncherTest, ROOT_RunsInItsOwnLimitedCgroup) {
   // In its own cgroup namespace the container's cgroup is its root.
   EXPECT_EQ(r.out.substr(0, 3), "42\n") << r.out;
   EXPECT_NE(r.out.find(":pids:/\n"), std::string::npos) << r.out;
+}
+
+TEST_F(LauncherTest, ROOT_DefaultSeccompProfileBlocksKeyctl) {
+  TestBundle bundle;
+  auto spec = default_spec(bundle, {"/payload", "keyctl"});
+  ASSERT_RUN(open, run(spec));
+  EXPECT_EQ(open.out, "ok\n");
+  spec.seccomp = default_seccomp_profile();
+  ASSERT_RUN(filtered, run(spec));
+  EXPECT_EQ(filtered.out, "EPERM\n");
+  // Without no_new_privs the filter is loaded while the process still has CAP_SYS_ADMIN.
+  spec.process.no_new_privileges = false;
+  ASSERT_RUN(no_nnp, run(spec));
+  EXPECT_EQ(no_nnp.out, "EPERM\n");
+}
+
+TEST_F(LauncherTest, ROOT_RlimitsApply) {
+  TestBundle bundle;
+  auto spec = default_spec(bundle, {"sh", "-c", "ulimit -n; ulimit -Hn"});
+  spec.process.rlimits = {{"RLIMIT_NOFILE", 512, 256}};
+  ASSERT_RUN(r, run(spec));
+  EXPECT_EQ(r.out, "256\n512\n");
 }
 
 TEST_F(LauncherTest, ROOT_UserGroupsCwdAndEnvAreHonoured) {
