@@ -110,6 +110,15 @@ class Builder {
     for (const auto& e : root_.entries()) {
       if (e.key == "stages") {
         read_stages(r, e);
+      } else if (e.key == "types") {
+        // GitLab's old name for `stages`, still found in old pipelines.
+        if (root_.has("stages")) {
+          diags_.warning(e.key_loc, "'types' is a deprecated name for 'stages' and is ignored "
+                                    "because 'stages' is set");
+        } else {
+          diags_.warning(e.key_loc, "'types' is a deprecated name for 'stages'; use 'stages'");
+          read_stages(r, e);
+        }
       } else if (e.key == "variables") {
         p_.variables = r.variables(e.value, "variables", true);
       } else if (e.key == "workflow") {
@@ -203,8 +212,11 @@ class Builder {
     if (const Node* v = n.find("inherit")) {
       if (auto inh = keywords::read_inherit(r, *v, "inherit")) job.inherit = std::move(*inh);
     }
-    if (const Node* v = n.find("stage")) {
-      if (auto s = r.string(*v, "stage")) {
+    if (const MapEntry* t = n.find_entry("type")) {
+      r.warning(t->key_loc, "'type' is a deprecated name for 'stage'; use 'stage'");
+    }
+    if (const Node* v = n.has("stage") ? n.find("stage") : n.find("type")) {
+      if (auto s = r.string(*v, n.has("stage") ? "stage" : "type")) {
         job.stage = *s;
         job.stage_loc = v->loc();
       }
@@ -269,7 +281,7 @@ class Builder {
       std::int64_t secs = 0;
       job.start_in = r.duration(*v, "start_in", false, &secs);
       if (job.start_in && secs > kOneWeek) r.error(v->loc(), "'start_in' must be one week or less");
-      if (job.when != When::kDelayed) {
+      if (job.when != When::kDelayed && !n.has("rules")) {
         r.error(v->loc(), "'start_in' is only valid with 'when: delayed'");
       }
     }
@@ -281,7 +293,7 @@ class Builder {
     if (const Node* v = n.find("only")) job.only = keywords::read_ref_filter(r, *v, "only");
     if (const Node* v = n.find("except")) job.except = keywords::read_ref_filter(r, *v, "except");
     if (n.has("rules")) {
-      for (const char* k : {"only", "except"}) {
+      for (const char* k : {"only", "except", "start_in"}) {
         if (const MapEntry* e = n.find_entry(k)) {
           r.error(e->key_loc, quote(k) + " cannot be used together with 'rules'");
         }

@@ -77,6 +77,20 @@ void validate_pipeline(const Pipeline& p, Diagnostics& diags) {
       diags.error(job.stage_loc, msg);
     }
     check_rules(job.rules, owner, "rules", diags);
+    // GitLab's own pipeline warning: without workflow:rules, a job whose last rule is a bare
+    // `when:` also matches merge request pipelines, so one push can start two pipelines.
+    if (job.rules && !job.rules->empty() && !p.workflow.rules) {
+      const Rule& last = job.rules->back();
+      bool bare_when = last.when && *last.when != When::kNever && !last.if_expr &&
+                       !last.changes && !last.exists && !last.start_in && !last.allow_failure &&
+                       last.variables.empty() && !last.needs && !last.interruptible;
+      if (bare_when) {
+        diags.warning(last.loc, owner + ": a last rule of only 'when: " +
+                                    std::string(when_name(*last.when)) +
+                                    "' without 'workflow:rules' may start two pipelines for one "
+                                    "push (branch and merge request), as GitLab warns");
+      }
+    }
     check_ref_filter(job.only, owner, "only", diags);
     check_ref_filter(job.except, owner, "except", diags);
 

@@ -15,6 +15,7 @@ constexpr Keyword kGlobal[] = {
     {"default", E},      {"include", E},  {"stages", E},   {"variables", E},
     {"workflow", E},     {"image", E},    {"services", E}, {"cache", E},
     {"before_script", E}, {"after_script", E}, {"spec", S},
+    {"types", E},  // deprecated alias of stages
 };
 constexpr Keyword kJob[] = {
     {"after_script", E},  {"allow_failure", E}, {"artifacts", E},     {"before_script", E},
@@ -27,6 +28,7 @@ constexpr Keyword kJob[] = {
     {"release", S},       {"pages", S},         {"secrets", S},       {"id_tokens", S},
     {"hooks", S},         {"identity", S},      {"dast_configuration", S},
     {"manual_confirmation", S}, {"run", S},
+    {"type", E},  // deprecated alias of stage
 };
 constexpr Keyword kDefault[] = {
     {"after_script", E}, {"artifacts", E}, {"before_script", E}, {"cache", E},

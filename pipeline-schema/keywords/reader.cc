@@ -85,6 +85,20 @@ std::optional<std::string> Reader::string_or_number(const Node& n, std::string_v
   return std::nullopt;
 }
 
+std::optional<std::string> Reader::variable_value(const Node& n, std::string_view path) {
+  if (n.is_scalar()) {
+    auto t = n.scalar_type();
+    if (t == ScalarType::kString || t == ScalarType::kInt) return n.text();
+    if (t == ScalarType::kBool || t == ScalarType::kFloat) {
+      error(n.loc(), quote(path) + " must be a string or an integer, not " + n.type_name() +
+                         " (quote it: \"" + n.text() + "\")");
+      return std::nullopt;
+    }
+  }
+  type_error(n, path, "a string or an integer");
+  return std::nullopt;
+}
+
 std::optional<bool> Reader::boolean(const Node& n, std::string_view path) {
   if (auto b = n.as_bool()) return b;
   type_error(n, path, "true or false");
@@ -258,7 +272,7 @@ Variables Reader::variables(const Node& n, std::string_view path, bool global) {
         continue;
       }
       if (const Node* value = e.value.find("value")) {
-        if (auto s = string_or_number(*value, key_path(vpath, "value"))) v.value = *s;
+        if (auto s = variable_value(*value, key_path(vpath, "value"))) v.value = *s;
       }
       if (const Node* d = e.value.find("description")) {
         v.description = string(*d, key_path(vpath, "description"));
@@ -276,11 +290,7 @@ Variables Reader::variables(const Node& n, std::string_view path, bool global) {
       if (const Node* x = e.value.find("expand")) {
         if (auto b = boolean(*x, key_path(vpath, "expand"))) v.expand = *b;
       }
-    } else if (e.value.is_scalar() && e.value.scalar_type() == ScalarType::kBool) {
-      error(e.value.loc(), quote(vpath) + " must be a string or a number, not a boolean (quote it: \"" +
-                               e.value.text() + "\")");
-      continue;
-    } else if (auto s = string_or_number(e.value, vpath)) {
+    } else if (auto s = variable_value(e.value, vpath)) {
       v.value = *s;
     } else {
       continue;

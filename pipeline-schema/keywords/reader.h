@@ -38,8 +38,11 @@ class Reader {
                   std::vector<SkippedKeyword>* skipped = nullptr);
 
   std::optional<std::string> string(const Node& n, std::string_view path);
-  // Strings and numbers (as written), for variable values and similar.
+  // Strings and numbers (as written), for cache keys and similar.
   std::optional<std::string> string_or_number(const Node& n, std::string_view path);
+  // Strings and integers (as written): what GitLab takes as a variable value. Floats and
+  // booleans are errors in GitLab ("1.10" would silently become 1.1), so they are here too.
+  std::optional<std::string> variable_value(const Node& n, std::string_view path);
   std::optional<bool> boolean(const Node& n, std::string_view path);
   std::optional<std::int64_t> integer(const Node& n, std::string_view path, std::int64_t min,
                                       std::int64_t max);

@@ -53,14 +53,14 @@ std::optional<MatrixEntry> read_matrix_entry(Reader& r, const Node& n, std::stri
     std::string vpath = key_path(path, e.key);
     if (e.value.is_sequence()) {
       for (const auto& item : e.value.items()) {
-        if (auto s = r.string_or_number(item, vpath)) values.push_back(*s);
+        if (auto s = r.variable_value(item, vpath)) values.push_back(*s);
         else ok = false;
       }
       if (values.empty() && ok) {
         r.error(e.value.loc(), quote(vpath) + " must list at least one value");
         ok = false;
       }
-    } else if (auto s = r.string_or_number(e.value, vpath)) {
+    } else if (auto s = r.variable_value(e.value, vpath)) {
       values.push_back(*s);
     } else {
       ok = false;
@@ -587,8 +587,8 @@ std::optional<std::vector<Rule>> read_rules(Reader& r, const Node& n, std::strin
 std::optional<RefFilter> read_ref_filter(Reader& r, const Node& n, std::string_view path) {
   RefFilter f;
   f.loc = n.loc();
-  if (n.is_sequence() || n.is_string()) {
-    auto refs = r.located_list(n, path, true);
+  if (n.is_sequence()) {
+    auto refs = r.located_list(n, path);
     if (!refs) return std::nullopt;
     f.refs = std::move(*refs);
     return f;
@@ -598,8 +598,8 @@ std::optional<RefFilter> read_ref_filter(Reader& r, const Node& n, std::string_v
     return std::nullopt;
   }
   if (!r.check_keys(n, "only", path)) return std::nullopt;
-  if (const Node* p = n.find("refs")) f.refs = r.located_list(*p, key_path(path, "refs"), true).value_or(std::vector<LocatedString>{});
-  if (const Node* p = n.find("variables")) f.variables = r.located_list(*p, key_path(path, "variables"), true).value_or(std::vector<LocatedString>{});
+  if (const Node* p = n.find("refs")) f.refs = r.located_list(*p, key_path(path, "refs")).value_or(std::vector<LocatedString>{});
+  if (const Node* p = n.find("variables")) f.variables = r.located_list(*p, key_path(path, "variables")).value_or(std::vector<LocatedString>{});
   if (const Node* p = n.find("changes")) f.changes = read_changes(r, *p, key_path(path, "changes"));
   if (const Node* p = n.find("kubernetes")) f.kubernetes = r.one_of(*p, key_path(path, "kubernetes"), {"active"});
   return f;
