@@ -8,6 +8,7 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -68,6 +69,21 @@ void setup_console(int socket_fd, unsigned short rows, unsigned short cols) {
     if (::dup2(slave, fd) < 0) init_fail(InitStep::kConsole, errno, -1, slave_path);
   }
   if (slave > 2) ::close(slave);
+}
+
+Result<UniqueFd> connect_console_socket(const std::string& path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) {
+    return Error(ErrorCode::kInvalidArgument, "console socket path '" + path + "' too long");
+  }
+  ::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return sys_error("socket");
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    return sys_error("connect to console socket '" + path + "'");
+  }
+  return fd;
 }
 
 int receive_fd(int socket_fd) {

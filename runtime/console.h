@@ -5,10 +5,18 @@
 // init_fail().
 #pragma once
 
+#include <string>
+
+#include "common/result.h"
+#include "common/unique_fd.h"
+
 namespace gantry::runtime {
 
 // `socket_fd`: the connected console socket; closed when done. After setsid().
 void setup_console(int socket_fd, unsigned short rows, unsigned short cols);
+
+// Parent side: connects to the console socket before clone, so the child inherits it.
+Result<UniqueFd> connect_console_socket(const std::string& path);
 
 // Parent side helper for tests and callers: receives one fd sent with SCM_RIGHTS on `socket_fd`.
 // Returns the fd or -errno.

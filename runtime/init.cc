@@ -101,6 +101,40 @@ struct ExecTarget {
   init_fail(InitStep::kExec, errno, -1, t->path);
 }
 
+// Everything between the container's filesystem and execve, shared by the container's init and
+// by processes exec'd into a running container: fds, signals, rlimits, user, caps, umask, NNP.
+// Returns the executable's path (in `exe_buf`).
+const char* prepare_process(const InitArgs& a, char* exe_buf, size_t size) {
+  // Nothing of the runtime's but what is named here survives execve.
+  ::syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);
+  sigset_t none;
+  ::sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig != SIGKILL && sig != SIGSTOP) ::signal(sig, SIG_DFL);
+  }
+
+  size_t index = 0;
+  int err = apply_rlimits(a.security->rlimits, &index);
+  if (err != 0) init_fail(InitStep::kRlimit, err, static_cast<int>(index));
+  // Without no_new_privs the kernel loads a filter only with CAP_SYS_ADMIN, which the process
+  // may be about to lose: load it now, as runc does (the default profile allows what follows).
+  if (!a.security->no_new_privileges) load_seccomp(a);
+  bool cwd_done = ::chdir(a.cwd) == 0;
+  if (!cwd_done && errno != EACCES) init_fail(InitStep::kChdir, errno, -1, a.cwd);
+  set_user(a);
+  // Only the user may be able to enter its working directory (root squashing, 0700 homes).
+  if (!cwd_done && ::chdir(a.cwd) != 0) init_fail(InitStep::kChdir, errno, -1, a.cwd);
+  ::umask(a.umask);
+  if (a.security->no_new_privileges) {
+    err = set_no_new_privs();
+    if (err != 0) init_fail(InitStep::kNoNewPrivs, err);
+  }
+
+  return find_executable(a, exe_buf, size);
+
+}
+
 }  // namespace
 
 void init_fail(InitStep step, int err, int index, const char* path) {
@@ -161,34 +195,8 @@ void run_init(const InitArgs& a) {
   }
   finalize_rootfs(plan);
 
-  // Nothing of the runtime's but what is named here survives execve.
-  ::syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);
-  sigset_t none;
-  ::sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  for (int sig = 1; sig < NSIG; ++sig) {
-    if (sig != SIGKILL && sig != SIGSTOP) ::signal(sig, SIG_DFL);
-  }
-
-  size_t index = 0;
-  int err = apply_rlimits(a.security->rlimits, &index);
-  if (err != 0) init_fail(InitStep::kRlimit, err, static_cast<int>(index));
-  // Without no_new_privs the kernel loads a filter only with CAP_SYS_ADMIN, which the process
-  // may be about to lose: load it now, as runc does (the default profile allows what follows).
-  if (!a.security->no_new_privileges) load_seccomp(a);
-  bool cwd_done = ::chdir(a.cwd) == 0;
-  if (!cwd_done && errno != EACCES) init_fail(InitStep::kChdir, errno, -1, a.cwd);
-  set_user(a);
-  // Only the user may be able to enter its working directory (root squashing, 0700 homes).
-  if (!cwd_done && ::chdir(a.cwd) != 0) init_fail(InitStep::kChdir, errno, -1, a.cwd);
-  ::umask(a.umask);
-  if (a.security->no_new_privileges) {
-    err = set_no_new_privs();
-    if (err != 0) init_fail(InitStep::kNoNewPrivs, err);
-  }
-
   char exe_buf[PATH_MAX];
-  ExecTarget target{&a, find_executable(a, exe_buf, sizeof exe_buf)};
+  ExecTarget target{&a, prepare_process(a, exe_buf, sizeof exe_buf)};
 
   char fifo_path[32];
   if (a.fifo_fd >= 0) {
@@ -208,6 +216,31 @@ void run_init(const InitArgs& a) {
     ::close(a.fifo_fd);
   }
   if (a.init_reaper) run_reaper(a.sync_fd, exec_command, &target);
+  exec_command(&target);
+}
+
+}  // namespace gantry::runtime
+
+namespace gantry::runtime {
+
+void run_exec_child(const InitArgs& a, const int* ns_fds, const int* ns_flags, size_t ns_count) {
+  g_sync_fd = a.sync_fd;
+  expect_message(SyncType::kGo);
+  for (size_t i = 0; i < ns_count; ++i) {
+    if (::setns(ns_fds[i], ns_flags[i]) != 0) init_fail(InitStep::kSetns, errno, static_cast<int>(i));
+    ::close(ns_fds[i]);
+  }
+  if (a.terminal) {
+    if (::setsid() < 0) init_fail(InitStep::kSetsid, errno);
+    setup_console(a.console_fd, a.console_rows, a.console_cols);
+  } else {
+    for (int fd = 0; fd < 3; ++fd) {
+      if (a.stdio[fd] != fd && ::dup2(a.stdio[fd], fd) < 0) init_fail(InitStep::kExec, errno);
+    }
+  }
+  char exe_buf[PATH_MAX];
+  ExecTarget target{&a, prepare_process(a, exe_buf, sizeof exe_buf)};
+  send_message(SyncType::kReady);
   exec_command(&target);
 }
 

@@ -42,6 +42,16 @@ struct InitArgs {
 // The container init's main. Never returns.
 [[noreturn]] void run_init(const InitArgs& args);
 
+// The child side of exec into a running container (runtime/exec.h): after the parent's kGo,
+// joins the namespaces `ns_fds` (setns with `ns_flags`, in order), then sets up the process
+// exactly as the init does (user, caps, rlimits, seccomp, ...) and execs. Never returns.
+[[noreturn]] void run_exec_child(const InitArgs& args, const int* ns_fds, const int* ns_flags,
+                                 size_t ns_count);
+
+// Parent side: the Error for a child's kError report, naming the step and the path:
+// "mount 'proc' at '/…/rootfs/proc': permission denied". `plan` may be null (exec).
+Error init_error(const SyncMessage& m, const LaunchPlan* plan, const ProcessSecurity& security);
+
 // Reports a failed step to the parent and exits. `path` may be null.
 [[noreturn]] void init_fail(InitStep step, int err, int index = -1, const char* path = nullptr);
 

@@ -20,6 +20,8 @@
 #include "runtime/init.h"
 #include "runtime/launch_cgroup.h"
 #include "runtime/launch_plan.h"
+#include "runtime/console.h"
+#include "runtime/process_image.h"
 #include "runtime/process_security.h"
 #include "runtime/sync.h"
 
@@ -27,110 +29,8 @@ namespace gantry::runtime {
 
 namespace {
 
-constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
 std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
 
-std::string in_root(const LaunchPlan& plan, const std::string& path) {
-  return plan.rootfs + (path == "/" ? "" : path);
-}
-
-// Turns the child's {step, errno, index, path} into "mount 'proc' at '/…/rootfs/proc'".
-std::string describe_step(const SyncMessage& m, const LaunchPlan& plan,
-                          const ProcessSecurity& security) {
-  auto at = [&](size_t n, auto& list) { return m.index >= 0 && static_cast<size_t>(m.index) < n
-                                                   ? &list[m.index] : nullptr; };
-  std::string path(m.path, strnlen(m.path, sizeof m.path));
-  const MountOp* mount = at(plan.mounts.size(), plan.mounts);
-  const DeviceOp* dev = at(plan.devices.size(), plan.devices);
-  switch (m.step) {
-    case InitStep::kReceive: return "read from parent";
-    case InitStep::kSetnsUser: return "join user namespace " + quoted(path);
-    case InitStep::kSetnsTime: return "join time namespace " + quoted(path);
-    case InitStep::kSetresuid: return "become root in the user namespace";
-    case InitStep::kUnshareCgroup: return "unshare cgroup namespace";
-    case InitStep::kSethostname: return "set hostname " + quoted(plan.hostname);
-    case InitStep::kSetdomainname: return "set domainname " + quoted(plan.domainname);
-    case InitStep::kRootPropagation: return "set propagation of '/'";
-    case InitStep::kMountOverlay: return "mount overlay at " + quoted(path);
-    case InitStep::kBindRoot: return "bind mount root " + quoted(path);
-    case InitStep::kOpenRoot: return "open root " + quoted(path);
-    case InitStep::kStatBindSource:
-      if (mount) return "bind mount source " + quoted(mount->source);
-      break;
-    case InitStep::kMkdirMountpoint:
-    case InitStep::kResolveMountpoint:
-      if (mount) return "make mount point " + quoted(in_root(plan, mount->destination));
-      break;
-    case InitStep::kMount:
-      if (mount) return describe_mount(*mount) + " at " + quoted(in_root(plan, mount->destination));
-      break;
-    case InitStep::kRemount:
-      if (mount) return "remount " + quoted(in_root(plan, mount->destination));
-      break;
-    case InitStep::kPropagation:
-      if (mount) return "set propagation of " + quoted(in_root(plan, mount->destination));
-      break;
-    case InitStep::kSymlink:
-      if (m.index >= 0 && static_cast<size_t>(m.index) < plan.symlinks.size()) {
-        return "symlink " + quoted(in_root(plan, plan.symlinks[m.index].link));
-      }
-      return "symlink " + quoted(in_root(plan, "/dev/ptmx"));
-    case InitStep::kMknod:
-      if (dev) return "mknod " + quoted(in_root(plan, dev->path));
-      break;
-    case InitStep::kBindDevice:
-      if (dev) return "bind mount device " + quoted(dev->path);
-      break;
-    case InitStep::kChownDevice:
-      if (dev) return "chown " + quoted(in_root(plan, dev->path));
-      break;
-    case InitStep::kPivotRoot: return "pivot_root to " + quoted(path);
-    case InitStep::kSysctl:
-      if (m.index >= 0 && static_cast<size_t>(m.index) < plan.sysctls.size()) {
-        return "set sysctl " + quoted(plan.sysctls[m.index].key);
-      }
-      break;
-    case InitStep::kReadonlyPath:
-      if (m.index >= 0 && static_cast<size_t>(m.index) < plan.readonly_paths.size()) {
-        return "make " + quoted(plan.readonly_paths[m.index]) + " read-only";
-      }
-      break;
-    case InitStep::kMaskPath:
-      if (m.index >= 0 && static_cast<size_t>(m.index) < plan.masked_paths.size()) {
-        return "mask " + quoted(plan.masked_paths[m.index]);
-      }
-      break;
-    case InitStep::kRemountRootReadonly: return "remount root read-only";
-    case InitStep::kHook: return "run hook";
-    case InitStep::kSetsid: return "setsid";
-    case InitStep::kConsole: return "set up terminal" + (path.empty() ? "" : " " + quoted(path));
-    case InitStep::kConsoleSend: return "send terminal to console socket";
-    case InitStep::kOpenExecFifo: return "open exec fifo";
-    case InitStep::kRlimit:
-      if (m.index >= 0 && static_cast<size_t>(m.index) < security.rlimits.count) {
-        return "set rlimit " + quoted(rlimit_name(security.rlimits.entries[m.index].resource));
-      }
-      return "set rlimit";
-    case InitStep::kSetgroups: return "set additional groups";
-    case InitStep::kSetgid: return "set gid";
-    case InitStep::kSetuid: return "switch to the process user";
-    case InitStep::kCapabilities: return "set capabilities";
-    case InitStep::kNoNewPrivs: return "set no_new_privs";
-    case InitStep::kSeccomp: return "load seccomp filter";
-    case InitStep::kChdir: return "change directory to " + quoted(path);
-    case InitStep::kUmask: return "set umask";
-    case InitStep::kLookupExecutable: return "find executable " + quoted(path) + " in PATH";
-    case InitStep::kExec: return "exec " + quoted(path);
-    case InitStep::kFork: return "fork the command";
-    case InitStep::kNone: break;
-  }
-  return "container setup step " + std::to_string(static_cast<int>(m.step));
-}
-
-Error child_error(const SyncMessage& m, const LaunchPlan& plan, const ProcessSecurity& security) {
-  return sys_error(describe_step(m, plan, security), m.err);
-}
 
 // Writes "container_id host_id size" lines, the format of /proc/<pid>/uid_map.
 std::string id_map(const std::vector<IdMapping>& maps) {
@@ -247,48 +147,6 @@ class LaunchCleanup {
   std::string fifo_;
 };
 
-Result<UniqueFd> connect_console(const std::string& path) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path) {
-    return Error(ErrorCode::kInvalidArgument, "console socket path " + quoted(path) + " too long");
-  }
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd) return sys_error("socket");
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    return sys_error("connect to console socket " + quoted(path));
-  }
-  return fd;
-}
-
-// Reads one message; EOF is reported as type 0.
-Result<SyncMessage> receive(int fd) {
-  SyncMessage m;
-  ssize_t n;
-  do {
-    n = ::recv(fd, &m, sizeof m, 0);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) return sys_error("read from container init");
-  if (n == 0) {
-    m.type = static_cast<SyncType>(0);
-    return m;
-  }
-  if (n != static_cast<ssize_t>(sizeof m)) {
-    return Error(ErrorCode::kInternal, "container init sent a short message");
-  }
-  return m;
-}
-
-Status send_message(int fd, SyncType type) {
-  SyncMessage m;
-  m.type = type;
-  if (::send(fd, &m, sizeof m, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof m)) {
-    return sys_error("write to container init");
-  }
-  return ok_status();
-}
-
 Error init_died(pid_t pid) {
   int status = 0;
   if (::waitpid(pid, &status, WNOHANG) == pid) {
@@ -330,22 +188,12 @@ Result<LaunchedContainer> launch_container(const LaunchRequest& request) {
   const ProcessSecurity& security = *sec_or;
 
   // Everything the child reads is built now: it must not allocate.
-  std::vector<char*> argv, envp;
-  for (const auto& a : spec.process.args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  const char* path_env = kDefaultPath;
-  for (const auto& e : spec.process.env) {
-    envp.push_back(const_cast<char*>(e.c_str()));
-    if (e.rfind("PATH=", 0) == 0) path_env = e.c_str() + 5;
-  }
-  envp.push_back(nullptr);
-  std::vector<gid_t> gids(spec.process.user.additional_gids.begin(),
-                          spec.process.user.additional_gids.end());
+  ProcessImage image = make_process_image(spec.process);
 
   LaunchCleanup cleanup;
   UniqueFd console;
   if (spec.process.terminal) {
-    auto c = connect_console(request.console_socket);
+    auto c = connect_console_socket(request.console_socket);
     if (!c.ok()) return std::move(c).error().with_context(context);
     console = std::move(*c);
   }
@@ -372,28 +220,14 @@ Result<LaunchedContainer> launch_container(const LaunchRequest& request) {
 
   InitArgs args;
   args.plan = &plan;
-  args.security = &security;
   args.sync_fd = child_sock.get();
   args.fifo_fd = fifo.get();
   args.console_fd = console.get();
-  args.terminal = spec.process.terminal;
-  if (spec.process.console_size) {
-    args.console_rows = static_cast<unsigned short>(spec.process.console_size->height);
-    args.console_cols = static_cast<unsigned short>(spec.process.console_size->width);
-  }
+  fill_process_args(spec.process, image, security, args);
   args.init_reaper = request.init_reaper;
   args.stdio[0] = request.stdin_fd;
   args.stdio[1] = request.stdout_fd;
   args.stdio[2] = request.stderr_fd;
-  args.argv = argv.data();
-  args.envp = envp.data();
-  args.path_env = path_env;
-  args.cwd = spec.process.cwd.c_str();
-  args.uid = spec.process.user.uid;
-  args.gid = spec.process.user.gid;
-  args.additional_gids = gids.data();
-  args.additional_gid_count = gids.size();
-  args.umask = spec.process.user.umask ? static_cast<mode_t>(*spec.process.user.umask) : 022;
 
   {
     auto st = cg->manager->create(spec.resources);
@@ -434,15 +268,15 @@ Result<LaunchedContainer> launch_container(const LaunchRequest& request) {
     if (!st.ok()) return std::move(st).error().with_context(context);
   }
   {
-    auto st = send_message(parent_sock.get(), SyncType::kGo);
+    auto st = send_sync(parent_sock.get(), SyncType::kGo);
     if (!st.ok()) return std::move(st).error().with_context(context);
   }
 
   bool ready = false;
   for (;;) {
-    auto m = receive(parent_sock.get());
+    auto m = receive_sync(parent_sock.get());
     if (!m.ok()) return std::move(m).error().with_context(context);
-    if (m->type == SyncType::kError) return child_error(*m, plan, security).with_context(context);
+    if (m->type == SyncType::kError) return init_error(*m, &plan, security).with_context(context);
     if (m->type == SyncType::kReady) {
       ready = true;
       if (request.mode == LaunchRequest::Mode::kCreate) break;

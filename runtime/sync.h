@@ -27,6 +27,8 @@
 
 #include <cstdint>
 
+#include "common/result.h"
+
 namespace gantry::runtime {
 
 enum class SyncType : uint32_t {
@@ -83,6 +85,7 @@ enum class InitStep : int32_t {
   kLookupExecutable,
   kExec,
   kFork,              // init reaper: forking the command
+  kSetns,             // exec: joining the container's namespace (index: which)
 };
 
 struct SyncMessage {
@@ -92,5 +95,10 @@ struct SyncMessage {
   int32_t index = -1;  // which plan entry (mount, device, ...) the step was working on
   char path[512] = {}; // a path the child computed itself (truncated), else empty
 };
+
+// Parent side of the socket (the child uses raw send/recv). receive_sync() reports EOF —
+// the child exec'd or died — as a message of type 0.
+Status send_sync(int fd, SyncType type);
+Result<SyncMessage> receive_sync(int fd);
 
 }  // namespace gantry::runtime

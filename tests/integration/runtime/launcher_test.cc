@@ -7,7 +7,9 @@
 #include <gtest/gtest.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,6 +19,8 @@
 
 #include "common/file.h"
 #include "common/subprocess.h"
+#include "runtime/console.h"
+#include "runtime/exec.h"
 #include "runtime/oci_config.h"
 #include "runtime/seccomp/default_profile.h"
 #include "tests/support/bundle.h"
@@ -354,6 +358,95 @@ TEST_F(LauncherTest, ROOT_CreateThenStartReleasesTheProcess) {
   auto again = start_container(state.path(), -1);
   ASSERT_FALSE(again.ok());
   EXPECT_EQ(again.error().code(), ErrorCode::kFailedPrecondition);
+}
+
+TEST_F(LauncherTest, ROOT_ExecJoinsNamespacesCgroupAndUser) {
+  TestBundle bundle;
+  testing::TempDir state("gantry-state");
+  LaunchRequest req;
+  req.spec = default_spec(bundle, {"/bin/true"});
+  req.mode = LaunchRequest::Mode::kCreate;
+  req.state_dir = state.path();
+  int init_out = -1;
+  auto c = launch(std::move(req), &init_out);
+  ASSERT_TRUE(c.ok()) << c.error().message();
+
+  auto exec = [&](std::vector<std::string> args, uint32_t uid) -> std::pair<int, std::string> {
+    int p[2];
+    EXPECT_EQ(::pipe2(p, O_CLOEXEC), 0);
+    ExecRequest er;
+    er.init_pid = c->pid;
+    er.process = default_spec(bundle, args).process;
+    er.process.user.uid = uid;
+    er.process.user.gid = uid;
+    er.process.cwd = "/tmp";
+    er.cgroup = c->cgroup.get();
+    er.stdout_fd = p[1];
+    er.stderr_fd = p[1];
+    auto code = exec_in_container(er);
+    ::close(p[1]);
+    std::string out;
+    char buf[1024];
+    ssize_t n;
+    while ((n = ::read(p[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+    ::close(p[0]);
+    if (!code.ok()) return {-1, code.error().message()};
+    return {*code, out};
+  };
+  auto [code, out] = exec({"sh", "-c", "hostname; echo $$; grep pids /proc/self/cgroup"}, 0);
+  EXPECT_EQ(code, 0) << out;
+  // Not pid 1 (the init is), in the container's pid namespace and its cgroup (root of its
+  // cgroup namespace).
+  EXPECT_EQ(out.substr(0, 14), "gantry-test\n2\n") << out;
+  EXPECT_NE(out.find(":pids:/\n"), std::string::npos) << out;
+  auto [ids_code, ids] = exec({"/payload", "ids"}, 1000);
+  EXPECT_EQ(ids_code, 0);
+  EXPECT_EQ(ids, "1000 1000  /tmp\n");
+  auto [exit_code, _] = exec({"/payload", "exit", "5"}, 0);
+  EXPECT_EQ(exit_code, 5);
+  auto [missing_code, missing] = exec({"no-such-tool"}, 0);
+  EXPECT_EQ(missing_code, -1);
+  EXPECT_NE(missing.find("find executable 'no-such-tool' in PATH: no such file or directory"),
+            std::string::npos) << missing;
+
+  ::kill(c->pid, SIGKILL);
+  RunResult r = finish(*c, init_out);
+  EXPECT_EQ(r.exit_code, 128 + SIGKILL);
+}
+
+TEST_F(LauncherTest, ROOT_TerminalGoesToConsoleSocket) {
+  TestBundle bundle;
+  testing::TempDir dir("gantry-console");
+  std::string sock_path = dir.file("console.sock");
+  int listener = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", sock_path.c_str());
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(listener, 1), 0);
+  LaunchRequest req;
+  req.spec = default_spec(bundle, {"sh", "-c", "tty; [ -t 0 ] && echo interactive"});
+  req.spec.process.terminal = true;
+  req.console_socket = sock_path;
+  int fd = -1;
+  auto c = launch(std::move(req), &fd);
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  int conn = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+  ASSERT_GE(conn, 0);
+  int master = receive_fd(conn);
+  ASSERT_GE(master, 0);
+  std::string tty;
+  char buf[256];
+  ssize_t n;
+  // Reads end with EIO once the last holder of the slave side has exited.
+  while ((n = ::read(master, buf, sizeof buf)) > 0) tty.append(buf, static_cast<size_t>(n));
+  ::close(master);
+  ::close(conn);
+  ::close(listener);
+  RunResult r = finish(*c, fd);
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out, "");  // everything went to the terminal
+  EXPECT_EQ(tty, "/dev/pts/0\r\ninteractive\r\n");
 }
 
 TEST_F(LauncherTest, ROOT_MissingBindSourceNamesStepAndPathAndLeavesNothing) {
