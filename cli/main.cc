@@ -13,6 +13,7 @@ namespace {
 const CommandEntry kCommands[] = {
     {"version", "Print Gantry's version", setup_version_command},
     {"lint", "Check a pipeline file and print every mistake", setup_lint_command},
+    {"image", "Manage local images: ls, inspect, rm, prune, import, load", setup_image_command},
 };
 
 }  // namespace

@@ -214,6 +214,29 @@ Result<Digest> ContentStore::put_new(std::string_view bytes) {
   return d;
 }
 
+Result<std::pair<UniqueFd, std::string>> ContentStore::create_temp() {
+  std::string temp = join_path(root_, "ingest/new.XXXXXX");
+  int fd = ::mkostemp(temp.data(), O_CLOEXEC);
+  if (fd < 0) return sys_error("create " + q(temp));
+  return std::pair<UniqueFd, std::string>(UniqueFd(fd), temp);
+}
+
+Result<Digest> ContentStore::adopt(const std::string& temp_path) {
+  auto hex = sha256_file_hex(temp_path);
+  if (!hex.ok()) {
+    ::unlink(temp_path.c_str());
+    return std::move(hex).error();
+  }
+  Digest d{"sha256", *hex};
+  if (::chmod(temp_path.c_str(), 0444) != 0 ||
+      ::rename(temp_path.c_str(), blob_path(d).c_str()) != 0) {
+    Error e = sys_error("store " + q(temp_path) + " as blob " + q(d.str()));
+    ::unlink(temp_path.c_str());
+    return e;
+  }
+  return d;
+}
+
 Result<int64_t> ContentStore::blob_size(const Digest& d) const {
   struct stat st;
   std::string p = blob_path(d);

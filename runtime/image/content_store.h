@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/digest.h"
@@ -79,6 +80,11 @@ class ContentStore {
   Status put(const Digest& expected, std::string_view bytes);
   // Digest of `bytes`, stored; for content Gantry makes itself (import).
   Result<Digest> put_new(std::string_view bytes);
+
+  // For content Gantry makes itself as a stream (import): a new temp file in ingest/, and
+  // adopt() of that file once written — it is hashed, made read-only and renamed into place.
+  Result<std::pair<UniqueFd, std::string>> create_temp();
+  Result<Digest> adopt(const std::string& temp_path);
 
   bool has(const Digest& digest) const;
   std::string blob_path(const Digest& digest) const;
