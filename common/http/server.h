@@ -1,0 +1,60 @@
+// HTTP/1.1 server: a listener and sessions written once (Boost.Beast, in server.cc only) around
+// a handler over plain Request/Response structs. Binds address:port (port 0 picks a free port,
+// reported by port()), enforces header and body size limits (431/413), keeps connections alive,
+// sends streamed responses chunked, and shuts down gracefully: stop() stops accepting, lets
+// in-flight responses finish and closes idle connections. The handler runs on the server's
+// threads and must be thread-safe when ServerOptions::threads > 1. Server itself: stop() and the
+// accessors may be called from any thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "common/http/message.h"
+#include "common/result.h"
+
+namespace gantry::http {
+
+struct ServerOptions {
+  std::string address = "127.0.0.1";
+  uint16_t port = 0;  // 0: any free port
+  size_t max_header_bytes = 16 * 1024;
+  size_t max_body_bytes = 8 << 20;
+  // A connection that sends nothing (or cannot take a response) for this long is closed.
+  std::chrono::milliseconds idle_timeout{std::chrono::seconds(60)};
+  int threads = 1;
+};
+
+// Turns a request into a response. Exceptions become a 500 response.
+using Handler = std::function<Response(const Request&)>;
+
+class Server {
+ public:
+  // Binds and starts serving on background threads. Errors name the address (in use, denied).
+  static Result<std::unique_ptr<Server>> start(const ServerOptions& options, Handler handler);
+  ~Server();  // stop()
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  uint16_t port() const;
+  const std::string& address() const;
+  // "http://address:port"
+  std::string url() const;
+
+  // Starts a graceful shutdown without waiting: no new connections, idle ones closed, in-flight
+  // requests answered with `Connection: close`. Idempotent.
+  void begin_stop();
+  // begin_stop(), then returns when every server thread has ended. Idempotent.
+  void stop();
+
+  struct State;  // server.cc: io_context, acceptor, sessions (public only for the sessions there)
+
+ private:
+  explicit Server(std::shared_ptr<State> state);
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace gantry::http
