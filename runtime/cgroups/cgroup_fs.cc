@@ -3,8 +3,11 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <cstring>
 
 #include "common/file.h"
 #include "common/unique_fd.h"
@@ -59,6 +62,49 @@ Result<std::vector<std::string>> LinuxCgroupFs::child_dirs(const std::string& di
   for (auto& n : names)
     if (is_directory(join_path(dir, n))) out.push_back(std::move(n));
   return out;
+}
+
+Status LinuxCgroupFs::attach_device_filter(const std::string& dir,
+                                           const std::vector<bpf_insn>& program) {
+  static char license[] = "GPL";
+  std::string log(64 * 1024, '\0');
+  union bpf_attr load {};
+  load.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+  load.insns = reinterpret_cast<uint64_t>(program.data());
+  load.insn_cnt = static_cast<uint32_t>(program.size());
+  load.license = reinterpret_cast<uint64_t>(license);
+  load.log_buf = reinterpret_cast<uint64_t>(log.data());
+  load.log_size = static_cast<uint32_t>(log.size());
+  load.log_level = 1;
+  UniqueFd prog(static_cast<int>(::syscall(SYS_bpf, BPF_PROG_LOAD, &load, sizeof(load))));
+  if (!prog) {
+    int err = errno;
+    std::string what = "load the device filter for cgroup '" + dir + "'";
+    log.resize(std::strlen(log.c_str()));
+    // The verifier's last line says why it refused the program.
+    std::string reason;
+    size_t start = 0;
+    while (start < log.size()) {
+      size_t end = log.find('\n', start);
+      if (end == std::string::npos) end = log.size();
+      std::string line = log.substr(start, end - start);
+      if (!line.empty() && !line.starts_with("processed ")) reason = line;
+      start = end + 1;
+    }
+    if (!reason.empty()) what += " (verifier: " + reason + ")";
+    return sys_error(what, err);
+  }
+  UniqueFd cgroup(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!cgroup) return sys_error("open cgroup '" + dir + "'");
+  union bpf_attr attach {};
+  attach.target_fd = static_cast<uint32_t>(cgroup.get());
+  attach.attach_bpf_fd = static_cast<uint32_t>(prog.get());
+  attach.attach_type = BPF_CGROUP_DEVICE;
+  attach.attach_flags = BPF_F_ALLOW_MULTI;
+  if (::syscall(SYS_bpf, BPF_PROG_ATTACH, &attach, sizeof(attach)) != 0)
+    return sys_error("attach the device filter to cgroup '" + dir + "'");
+  // The attachment holds the program now; our fd can go.
+  return ok_status();
 }
 
 Status LinuxCgroupFs::kill(pid_t pid, int signal) {

@@ -6,6 +6,7 @@
 // Stateless and thread-safe (LinuxCgroupFs); fakes are not.
 #pragma once
 
+#include <linux/bpf.h>
 #include <sys/types.h>
 
 #include <string>
@@ -32,6 +33,10 @@ class CgroupFs {
   virtual bool exists(const std::string& path) = 0;
   // Names of the subdirectories of `dir` (child cgroups), sorted.
   virtual Result<std::vector<std::string>> child_dirs(const std::string& dir) = 0;
+  // Loads `program` (device_filter.h) as a BPF_PROG_TYPE_CGROUP_DEVICE program and attaches it
+  // to the cgroup `dir` (BPF_F_ALLOW_MULTI: a parent's program still applies too).
+  virtual Status attach_device_filter(const std::string& dir,
+                                      const std::vector<bpf_insn>& program) = 0;
   // kill(2); a process that is already gone is fine.
   virtual Status kill(pid_t pid, int signal) = 0;
   // Waits a little before polling kernel state again (freezer state, an emptying cgroup).
@@ -46,6 +51,8 @@ class LinuxCgroupFs : public CgroupFs {
   Status rmdir(const std::string& dir) override;
   bool exists(const std::string& path) override;
   Result<std::vector<std::string>> child_dirs(const std::string& dir) override;
+  Status attach_device_filter(const std::string& dir,
+                              const std::vector<bpf_insn>& program) override;
   Status kill(pid_t pid, int signal) override;
   void pause() override;
 };

@@ -30,9 +30,9 @@ const std::vector<DeviceRule>& standard_device_rules();
 // `rules` followed by standard_device_rules(): what the cgroup must enforce.
 std::vector<DeviceRule> effective_device_rules(const std::vector<DeviceRule>& rules);
 
-// True when `rules` ask for nothing beyond what a v2 host without a device program gives
-// anyway: no rules, a deny-all (optionally followed by standard allows only), or an allow-all.
-// Only then can v2 run the container without a BPF device filter.
+// True when `rules` ask for nothing beyond what a cgroup without device control gives anyway:
+// no rules, a deny-all (optionally followed by standard allows only), or an allow-all. The v1
+// manager accepts only such rules when the host has no devices hierarchy.
 bool device_rules_need_no_filter(const std::vector<DeviceRule>& rules);
 
 // "c 1:3 rwm", "a *:* rwm": the v1 devices.allow/devices.deny line of a rule. kInvalidArgument
@@ -46,8 +46,8 @@ Result<std::string> device_rule_line(const DeviceRule& rule);
 Result<std::vector<CgroupWrite>> plan_v1_writes(const Resources& resources);
 
 // Writes for cgroup v2. `unified` entries are applied last and win over a converted value for
-// the same file. Device rules are not in the plan: the caller checks
-// device_rules_need_no_filter(). kInvalidArgument naming the field for bad values.
+// the same file. Device rules are not files on v2: CgroupV2Manager attaches them as a BPF
+// program (device_filter.h). kInvalidArgument naming the field for bad values.
 Result<std::vector<CgroupWrite>> plan_v2_writes(const Resources& resources);
 
 // cpu.weight for v1 cpu.shares: 1 + ((shares - 2) * 9999) / 262142, shares clamped to

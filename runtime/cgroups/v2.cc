@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "common/file.h"
+#include "runtime/cgroups/device_filter.h"
 #include "runtime/cgroups/stats.h"
 #include "runtime/cgroups/tree.h"
 
@@ -85,8 +86,9 @@ Result<std::vector<std::string>> CgroupV2Manager::required_controllers(
 }
 
 Status CgroupV2Manager::create(const Resources& resources) {
-  if (!device_rules_need_no_filter(resources.devices)) return devices_unsupported();
   GANTRY_ASSIGN_OR_RETURN(std::vector<CgroupWrite> writes, plan_v2_writes(resources));
+  GANTRY_ASSIGN_OR_RETURN(std::vector<bpf_insn> device_filter,
+                          compile_device_filter(effective_device_rules(resources.devices)));
   if (fs_->exists(dir_))
     return Error(ErrorCode::kAlreadyExists, "cgroup '" + dir_ + "' exists already");
   GANTRY_ASSIGN_OR_RETURN(std::vector<std::string> required, required_controllers(writes));
@@ -110,7 +112,9 @@ Status CgroupV2Manager::create(const Resources& resources) {
       return Error(ErrorCode::kAlreadyExists, "cgroup '" + dir_ + "' exists already");
     return made;
   }
-  Status applied = apply(writes);
+  // Before any process joins: v2 has no devices files, the program is the rule set.
+  Status applied = fs_->attach_device_filter(dir_, device_filter);
+  if (applied.ok()) applied = apply(writes);
   if (!applied.ok()) {
     (void)fs_->rmdir(dir_);
     remove_empty_gantry_parents(*fs_, mount_, path_);
@@ -120,7 +124,7 @@ Status CgroupV2Manager::create(const Resources& resources) {
 }
 
 Status CgroupV2Manager::update(const Resources& resources) {
-  if (!device_rules_need_no_filter(resources.devices)) return devices_unsupported();
+  // OCI update carries no device rules: the filter attached at create() stays.
   GANTRY_ASSIGN_OR_RETURN(std::vector<CgroupWrite> writes, plan_v2_writes(resources));
   GANTRY_TRY(check_exists());
   // A controller first needed now must be enabled down the parents before its files appear.
@@ -131,12 +135,6 @@ Status CgroupV2Manager::update(const Resources& resources) {
     dir = join_path(dir, comp);
   }
   return apply(writes);
-}
-
-Error CgroupV2Manager::devices_unsupported() const {
-  return Error(ErrorCode::kUnimplemented,
-               "linux.resources.devices: device rules other than deny-all-but-standard need a "
-               "cgroup v2 BPF device program, which Gantry does not load yet");
 }
 
 Status CgroupV2Manager::add_process(pid_t pid) {

@@ -1,8 +1,8 @@
 // CgroupV2Manager: one container's cgroup in the unified (v2) hierarchy. create() enables the
 // controllers it needs in every parent's cgroup.subtree_control; kill_all(SIGKILL) uses
 // cgroup.kill when the kernel has it (5.14+), else freeze + kill + thaw; usage() reads cpu.stat,
-// memory.peak (5.19+) and memory.events. Device rules beyond deny-all-but-standard need a BPF
-// device program, which this manager does not load yet: create() refuses them (kUnimplemented).
+// memory.peak (5.19+) and memory.events. Device rules become a BPF device program
+// (device_filter.h) attached to the cgroup at create().
 // Also used on hybrid hosts for a cgroup2 mount without controllers. Not thread-safe.
 #pragma once
 
@@ -41,7 +41,6 @@ class CgroupV2Manager : public CgroupManager {
 
  private:
   Status check_exists() const;
-  Error devices_unsupported() const;
   // The controllers `writes` need; kFailedPrecondition naming the file when the host lacks one.
   Result<std::vector<std::string>> required_controllers(const std::vector<CgroupWrite>& writes);
   Status apply(const std::vector<CgroupWrite>& writes);

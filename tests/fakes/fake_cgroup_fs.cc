@@ -121,6 +121,15 @@ Result<std::vector<std::string>> FakeCgroupFs::child_dirs(const std::string& dir
   return LinuxCgroupFs().child_dirs(dir);
 }
 
+Status FakeCgroupFs::attach_device_filter(const std::string& dir,
+                                          const std::vector<bpf_insn>& program) {
+  if (!is_directory(dir)) return sys_error("open cgroup '" + dir + "'", ENOENT);
+  if (fail_device_filter)
+    return sys_error("load the device filter for cgroup '" + dir + "'", fail_device_filter);
+  device_filters[dir] = program;
+  return ok_status();
+}
+
 Status FakeCgroupFs::kill(pid_t pid, int signal) {
   kills_.emplace_back(pid, signal);
   if (on_kill) on_kill(pid, signal);

@@ -59,8 +59,15 @@ class FakeCgroupFs : public runtime::CgroupFs {
   Status rmdir(const std::string& dir) override;
   bool exists(const std::string& path) override;
   Result<std::vector<std::string>> child_dirs(const std::string& dir) override;
+  Status attach_device_filter(const std::string& dir,
+                              const std::vector<bpf_insn>& program) override;
   Status kill(pid_t pid, int signal) override;
   void pause() override;
+
+  // When set, attach_device_filter() fails with this errno.
+  int fail_device_filter = 0;
+  // Device filters attached, by cgroup directory (run them with run_device_filter()).
+  std::map<std::string, std::vector<bpf_insn>> device_filters;
 
  private:
   Flavour flavour_;

@@ -135,7 +135,9 @@ class CgroupsTestBase : public ::testing::Test {
     ASSERT_EQ(::prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
   }
   void TearDown() override {
-    if (manager_) EXPECT_TRUE(manager_->destroy().ok());
+    if (manager_) {
+      EXPECT_TRUE(manager_->destroy().ok());
+    }
     // Everything the test forked is dead now (destroy killed it): reap it.
     while (::waitpid(-1, nullptr, 0) > 0) {
     }
@@ -216,7 +218,9 @@ TEST_F(CgroupsV1Test, CGROUPS1_ChildJoinsEveryHierarchy) {
     std::string key = h.controllers.empty() ? "name=" + h.name : h.controllers[0];
     EXPECT_EQ(cgroups[key], path_) << key;
   }
-  if (!layout_.unified_mount.empty()) EXPECT_EQ(cgroups[""], path_);
+  if (!layout_.unified_mount.empty()) {
+    EXPECT_EQ(cgroups[""], path_);
+  }
   auto pids = manager_->pids();
   ASSERT_TRUE(pids.ok()) << pids.error().message();
   EXPECT_EQ(*pids, std::vector<pid_t>{child.pid()});
@@ -399,6 +403,52 @@ TEST_F(CgroupsV2Test, CGROUPS2_KillAllReachesADaemonizedGrandchild) {
   int status = 0;
   ASSERT_EQ(::waitpid(grandchild, &status, 0), grandchild);
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+}
+
+TEST_F(CgroupsV2Test, CGROUPS2_DeviceFilterIsEnforced) {
+  // Root outside the cgroup can open /dev/kmsg; inside, the default rules forbid it.
+  int probe = ::open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (probe < 0) GTEST_SKIP() << "cannot open /dev/kmsg here: " << std::strerror(errno);
+  ::close(probe);
+  Resources r;
+  r.devices.resize(1);  // deny all; the standard allows follow
+  Status created = manager_->create(r);
+  ASSERT_TRUE(created.ok()) << created.error().message();
+  TestChild child([](int, int out) {
+    auto try_open = [](const char* path) -> std::string {
+      int fd = ::open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+      if (fd < 0) return errno == EPERM ? "EPERM" : std::strerror(errno);
+      ::close(fd);
+      return "ok";
+    };
+    report(out, try_open("/dev/null") + " " + try_open("/dev/kmsg"));
+  });
+  ASSERT_TRUE(manager_->add_process(child.pid()).ok());
+  child.send();
+  EXPECT_EQ(child.read_line(), "ok EPERM");
+  EXPECT_EQ(child.wait(), 0);
+}
+
+TEST_F(CgroupsV2Test, CGROUPS2_KernelAcceptsTheFilterOfEveryRuleShape) {
+  auto rule = [](bool allow, std::string type, std::optional<int64_t> major,
+                 std::optional<int64_t> minor, std::string access) {
+    DeviceRule r;
+    r.allow = allow;
+    r.type = std::move(type);
+    r.major = major;
+    r.minor = minor;
+    r.access = std::move(access);
+    return r;
+  };
+  Resources r;
+  r.devices = {rule(false, "a", std::nullopt, std::nullopt, "rwm"),
+               rule(true, "c", 10, 229, "r"),           // partial access allow
+               rule(false, "c", 1, 3, "w"),             // partial access deny
+               rule(true, "b", 8, std::nullopt, "rw"),  // wildcard minor
+               rule(true, "c", std::nullopt, 5, "m"),   // wildcard major
+               rule(true, "a", std::nullopt, std::nullopt, "r")};
+  Status created = manager_->create(r);
+  EXPECT_TRUE(created.ok()) << created.error().message();
 }
 
 TEST_F(CgroupsV2Test, CGROUPS2_LimitsUseTheControllersTheHostHas) {

@@ -5,6 +5,7 @@
 #include "common/file.h"
 #include "runtime/cgroups/tree.h"
 #include "runtime/cgroups/v2.h"
+#include "tests/fakes/bpf_device_interpreter.h"
 #include "tests/fakes/fake_cgroup_fs.h"
 #include "tests/support/temp_dir.h"
 
@@ -97,7 +98,7 @@ TEST_F(CgroupV2ManagerTest, FailedWriteReadsWellAndRollsBack) {
   EXPECT_FALSE(path_exists(root_ + "/gantry"));  // Gantry's empty parent goes too
 }
 
-TEST_F(CgroupV2ManagerTest, DeviceRulesNeedingAFilterAreUnimplemented) {
+TEST_F(CgroupV2ManagerTest, CreateAttachesTheDeviceFilterOfTheRules) {
   Resources r;
   r.devices.resize(2);
   r.devices[0].allow = false;  // deny all
@@ -105,14 +106,32 @@ TEST_F(CgroupV2ManagerTest, DeviceRulesNeedingAFilterAreUnimplemented) {
   r.devices[1].type = "c";
   r.devices[1].major = 10;
   r.devices[1].minor = 229;
+  ASSERT_TRUE(make().create(r).ok());
+  ASSERT_EQ(fs_.device_filters.count(leaf_), 1u);
+  const auto& prog = fs_.device_filters[leaf_];
+  EXPECT_EQ(gantry::testing::run_device_filter(prog, 'c', 10, 229, "rw"), 1);
+  EXPECT_EQ(gantry::testing::run_device_filter(prog, 'c', 1, 3, "rw"), 1);  // standard /dev/null
+  EXPECT_EQ(gantry::testing::run_device_filter(prog, 'b', 8, 0, "r"), 0);
+}
+
+TEST_F(CgroupV2ManagerTest, BadDeviceRuleMakesNothing) {
+  Resources r;
+  r.devices.resize(1);
+  r.devices[0].type = "q";
   Status s = make().create(r);
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.error().code(), ErrorCode::kUnimplemented);
-  EXPECT_NE(s.error().message().find("linux.resources.devices"), std::string::npos);
+  EXPECT_EQ(s.error().code(), ErrorCode::kInvalidArgument);
   EXPECT_TRUE(fs_.made_dirs().empty());
-  // The default deny-all is fine.
-  r.devices.resize(1);
-  EXPECT_TRUE(make().create(r).ok());
+}
+
+TEST_F(CgroupV2ManagerTest, FailedDeviceFilterRollsBack) {
+  fs_.fail_device_filter = EPERM;
+  Status s = make().create(Resources{});
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().message(),
+            "load the device filter for cgroup '" + leaf_ + "': operation not permitted");
+  EXPECT_FALSE(path_exists(leaf_));
+  EXPECT_FALSE(path_exists(root_ + "/gantry"));
 }
 
 TEST_F(CgroupV2ManagerTest, UpdateEnablesNewlyNeededControllersAndWrites) {
