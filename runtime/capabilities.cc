@@ -36,9 +36,17 @@ static_assert(CAP_AUDIT_READ == 37 && kNames[CAP_AUDIT_READ] == "CAP_AUDIT_READ"
 static_assert(CAP_CHECKPOINT_RESTORE == kLastKnownCapability);
 #endif
 
+// "'CAP_A', 'CAP_B'"
+std::string quoted_list(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out.append(out.empty() ? "'" : ", '").append(n).append("'");
+  return out;
+}
+
 Result<uint64_t> compile_set(const std::vector<std::string>& names, std::string_view set_name,
-                             int last_cap, std::vector<std::string>& skipped) {
+                             int last_cap, std::vector<std::string>& warnings) {
   uint64_t mask = 0;
+  std::vector<std::string> unsupported;
   for (size_t i = 0; i < names.size(); ++i) {
     std::optional<int> cap = capability_from_name(names[i]);
     if (!cap) {
@@ -47,12 +55,16 @@ Result<uint64_t> compile_set(const std::vector<std::string>& names, std::string_
                        "]: unknown capability '" + names[i] + "'");
     }
     if (*cap > last_cap) {
-      bool seen = false;
-      for (const auto& s : skipped) seen = seen || s == names[i];
-      if (!seen) skipped.push_back(names[i]);
+      unsupported.push_back(names[i]);
       continue;
     }
     mask |= uint64_t{1} << *cap;
+  }
+  if (!unsupported.empty()) {
+    warnings.push_back("process.capabilities." + std::string(set_name) + ": " +
+                       quoted_list(unsupported) +
+                       " unknown to the running kernel (last capability " +
+                       std::to_string(last_cap) + "); skipped");
   }
   return mask;
 }
@@ -103,15 +115,31 @@ Result<CapabilitySet> compile_capabilities(const Capabilities& caps, int last_ca
   CapabilitySet set;
   set.last_cap = last_cap;
   GANTRY_ASSIGN_OR_RETURN(set.bounding, compile_set(caps.bounding, "bounding", last_cap,
-                                                    set.skipped));
+                                                    set.warnings));
   GANTRY_ASSIGN_OR_RETURN(set.effective, compile_set(caps.effective, "effective", last_cap,
-                                                     set.skipped));
+                                                     set.warnings));
   GANTRY_ASSIGN_OR_RETURN(set.inheritable, compile_set(caps.inheritable, "inheritable",
-                                                       last_cap, set.skipped));
+                                                       last_cap, set.warnings));
   GANTRY_ASSIGN_OR_RETURN(set.permitted, compile_set(caps.permitted, "permitted", last_cap,
-                                                     set.skipped));
+                                                     set.warnings));
   GANTRY_ASSIGN_OR_RETURN(set.ambient, compile_set(caps.ambient, "ambient", last_cap,
-                                                   set.skipped));
+                                                   set.warnings));
+  // PR_CAP_AMBIENT_RAISE fails for a capability not both permitted and inheritable. runc
+  // ignores that, and so must Gantry, or specs that run under runc would fail here.
+  const uint64_t raisable = set.permitted & set.inheritable;
+  std::vector<std::string> not_raisable;
+  for (int cap = 0; cap <= last_cap; ++cap) {
+    const uint64_t b = uint64_t{1} << cap;
+    if ((set.ambient & b) && !(raisable & b)) {
+      not_raisable.emplace_back(capability_name(cap));
+      set.ambient &= ~b;
+    }
+  }
+  if (!not_raisable.empty()) {
+    set.ignored.push_back("process.capabilities.ambient: " + quoted_list(not_raisable) +
+                           " not in both the permitted and inheritable sets, so not ambient; "
+                           "skipped");
+  }
   return set;
 }
 

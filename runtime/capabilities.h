@@ -40,14 +40,18 @@ struct CapabilitySet {
   uint64_t inheritable = 0;
   uint64_t ambient = 0;
   int last_cap = kLastKnownCapability;  // the bounding set is dropped for 0..last_cap
-  // Known names the kernel does not support (beyond last_cap), skipped as runc does; the
-  // caller may log them. Not read by the child.
-  std::vector<std::string> skipped;
+  // Not read by the child; for the caller to log. `warnings`: capabilities skipped because
+  // the kernel does not know them (runc warns too). `ignored`: ambient capabilities dropped
+  // because they are not both permitted and inheritable, which runc ignores silently and
+  // `runc spec` configs contain (worth a debug line, not a warning).
+  std::vector<std::string> warnings;
+  std::vector<std::string> ignored;
 };
 
 // Compiles process.capabilities. Unknown names are an error naming the set, the index and the
-// name: "process.capabilities.bounding[3]: unknown capability 'CAP_FOO'". Names the kernel
-// does not know (number > last_cap) are skipped and listed in `skipped`.
+// name: "process.capabilities.bounding[3]: unknown capability 'CAP_FOO'". Skipped with a
+// warning, as runc does: names the kernel does not know (number > last_cap), and ambient
+// capabilities missing from the permitted or inheritable set (the kernel cannot raise them).
 Result<CapabilitySet> compile_capabilities(const Capabilities& caps, int last_cap);
 Result<CapabilitySet> compile_capabilities(const Capabilities& caps);  // the running kernel's
 

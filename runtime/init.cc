@@ -42,7 +42,7 @@ void expect_message(SyncType type) {
   if (n != static_cast<ssize_t>(sizeof m) || m.type != type) ::_exit(1);
 }
 
-// Steps 2-4 of runtime/security.h: bounding set, uid/gid switch keeping caps, then the sets.
+// Steps 3-5 of runtime/security.h: bounding set, uid/gid switch keeping caps, then the sets.
 void set_user(const InitArgs& a) {
   const CapabilitySet& caps = a.security->caps;
   int err = drop_bounding_set(caps);

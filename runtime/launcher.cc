@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/file.h"
+#include "common/logging.h"
 #include "common/unique_fd.h"
 #include "runtime/init.h"
 #include "runtime/launch_cgroup.h"
@@ -178,14 +179,21 @@ Result<LaunchedContainer> launch_container(const LaunchRequest& request) {
                  context + ": process.apparmorProfile: AppArmor is not supported");
   }
 
+  // Before the cgroup exists, so that a bad capability or seccomp profile leaves nothing behind.
+  auto sec_or = prepare_process_security(spec.process, spec.seccomp);
+  if (!sec_or.ok()) return std::move(sec_or).error().with_context(context);
+  const ProcessSecurity& security = *sec_or;
+  for (const auto& warning : security.warnings) {
+    logger("runtime")->warn("security setting skipped id={} reason=\"{}\"", request.id, warning);
+  }
+  for (const auto& note : security.ignored) {
+    logger("runtime")->debug("security setting ignored id={} reason=\"{}\"", request.id, note);
+  }
   auto cg = make_launch_cgroup(request.id, spec);
   if (!cg.ok()) return std::move(cg).error().with_context(context);
   auto plan_or = make_launch_plan(spec, cg->host);
   if (!plan_or.ok()) return std::move(plan_or).error().with_context(context);
   const LaunchPlan& plan = *plan_or;
-  auto sec_or = prepare_process_security(spec.process, spec.seccomp);
-  if (!sec_or.ok()) return std::move(sec_or).error().with_context(context);
-  const ProcessSecurity& security = *sec_or;
 
   // Everything the child reads is built now: it must not allocate.
   ProcessImage image = make_process_image(spec.process);

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "common/result.h"
 #include "runtime/capabilities.h"
@@ -19,6 +21,11 @@ struct ProcessSecurity {
   RlimitSet rlimits;
   bool no_new_privileges = false;
   std::optional<CompiledSeccomp> seccomp;  // empty: no filter
+  // What was skipped as runc skips it, for the launcher to log; not read by the child.
+  // warnings: capabilities unknown to the kernel, syscalls unknown to libseccomp.
+  // ignored: ambient capabilities the kernel cannot raise (runc is silent; a debug line).
+  std::vector<std::string> warnings;
+  std::vector<std::string> ignored;
 };
 
 // Compiles process.capabilities, process.rlimits and linux.seccomp. Errors name the field:

@@ -10,18 +10,21 @@ namespace gantry::runtime {
 // The order the child must apply things in, and why:
 //
 //   1. apply_rlimits            while still root: raising a hard limit needs CAP_SYS_RESOURCE.
-//   2. drop_bounding_set        needs CAP_SETPCAP in the effective set, which setuid clears.
-//   3. switch_user              setgroups -> setresgid -> setresuid with PR_SET_KEEPCAPS on, so
+//   2. apply_seccomp            here only when process.noNewPrivileges is false: loading a
+//                               filter then needs CAP_SYS_ADMIN, which step 4 may drop. As runc
+//                               does; the filter then also applies to steps 3-5, which the
+//                               default profile allows.
+//   3. drop_bounding_set        needs CAP_SETPCAP in the effective set, which setuid clears.
+//   4. switch_user              setgroups -> setresgid -> setresuid with PR_SET_KEEPCAPS on, so
 //                               the permitted set survives leaving uid 0 (capabilities.h).
-//   4. apply_process_capabilities
+//   5. apply_process_capabilities
 //                               capset (effective, permitted, inheritable) then the ambient
 //                               set; after the uid switch, since setuid clears effective and
-//                               ambient. (2 + 4 without a uid switch: apply_capabilities.)
-//   5. set_no_new_privs         when process.noNewPrivileges, or whenever seccomp is loaded
-//                               without CAP_SYS_ADMIN (the kernel demands one of the two).
-//   6. apply_seccomp            last, just before execve: every syscall after it must pass
-//                               the filter, so nothing of the setup itself is filtered.
-//   7. execve
+//                               ambient. (3 + 5 without a uid switch: apply_capabilities.)
+//   6. set_no_new_privs         when process.noNewPrivileges.
+//   7. apply_seccomp            with no_new_privs: last, just before execve, so nothing of the
+//                               setup itself is filtered.
+//   8. execve
 //
 // Sets PR_SET_NO_NEW_PRIVS: execve can no longer grant privileges (setuid bits, file caps).
 // Child side. Returns 0 or errno.

@@ -50,18 +50,19 @@ TEST(CapabilitiesTest, CompilesEachSetIntoItsOwnMask) {
   Capabilities caps;
   caps.bounding = {"CAP_CHOWN", "CAP_KILL", "CAP_SYS_ADMIN"};
   caps.effective = {"CAP_KILL"};
-  caps.permitted = {"CAP_KILL", "CAP_CHOWN"};
-  caps.inheritable = {"CAP_NET_RAW"};
+  caps.permitted = {"CAP_KILL", "CAP_CHOWN", "CAP_CHECKPOINT_RESTORE"};
+  caps.inheritable = {"CAP_NET_RAW", "CAP_CHECKPOINT_RESTORE"};
   caps.ambient = {"CAP_CHECKPOINT_RESTORE"};
   auto set = compile_capabilities(caps, 40);
   ASSERT_TRUE(set.ok()) << set.error().message();
   EXPECT_EQ(set->bounding, (1ULL << CAP_CHOWN) | (1ULL << CAP_KILL) | (1ULL << CAP_SYS_ADMIN));
   EXPECT_EQ(set->effective, 1ULL << CAP_KILL);
-  EXPECT_EQ(set->permitted, (1ULL << CAP_KILL) | (1ULL << CAP_CHOWN));
-  EXPECT_EQ(set->inheritable, 1ULL << CAP_NET_RAW);
+  EXPECT_EQ(set->permitted, (1ULL << CAP_KILL) | (1ULL << CAP_CHOWN) | (1ULL << 40));
+  EXPECT_EQ(set->inheritable, (1ULL << CAP_NET_RAW) | (1ULL << 40));
   EXPECT_EQ(set->ambient, 1ULL << 40);
   EXPECT_EQ(set->last_cap, 40);
-  EXPECT_TRUE(set->skipped.empty());
+  EXPECT_TRUE(set->warnings.empty());
+  EXPECT_TRUE(set->ignored.empty());
 }
 
 TEST(CapabilitiesTest, UnknownNameErrorNamesSetIndexAndName) {
@@ -82,7 +83,7 @@ TEST(CapabilitiesTest, UnknownNameErrorNamesSetIndexAndName) {
             "process.capabilities.inheritable[1]: unknown capability ''");
 }
 
-TEST(CapabilitiesTest, CapabilitiesBeyondTheKernelAreSkippedAndListedOnce) {
+TEST(CapabilitiesTest, CapabilitiesBeyondTheKernelAreSkippedWithAWarning) {
   Capabilities caps;
   caps.bounding = {"CAP_CHOWN", "CAP_PERFMON", "CAP_BPF"};
   caps.effective = {"CAP_BPF", "CAP_CHOWN"};
@@ -90,7 +91,27 @@ TEST(CapabilitiesTest, CapabilitiesBeyondTheKernelAreSkippedAndListedOnce) {
   ASSERT_TRUE(set.ok()) << set.error().message();
   EXPECT_EQ(set->bounding, 1ULL << CAP_CHOWN);
   EXPECT_EQ(set->effective, 1ULL << CAP_CHOWN);
-  EXPECT_EQ(set->skipped, (std::vector<std::string>{"CAP_PERFMON", "CAP_BPF"}));
+  EXPECT_EQ(set->warnings,
+            (std::vector<std::string>{
+                "process.capabilities.bounding: 'CAP_PERFMON', 'CAP_BPF' unknown to the running "
+                "kernel (last capability 37); skipped",
+                "process.capabilities.effective: 'CAP_BPF' unknown to the running kernel (last "
+                "capability 37); skipped"}));
+}
+
+TEST(CapabilitiesTest, AmbientCapabilitiesTheKernelCannotRaiseAreIgnored) {
+  Capabilities caps;
+  caps.permitted = {"CAP_KILL", "CAP_NET_RAW"};
+  caps.inheritable = {"CAP_KILL", "CAP_CHOWN"};
+  caps.ambient = {"CAP_KILL", "CAP_NET_RAW", "CAP_CHOWN"};
+  auto set = compile_capabilities(caps, 40);
+  ASSERT_TRUE(set.ok()) << set.error().message();
+  EXPECT_EQ(set->ambient, 1ULL << CAP_KILL);
+  EXPECT_TRUE(set->warnings.empty());
+  EXPECT_EQ(set->ignored,
+            (std::vector<std::string>{
+                "process.capabilities.ambient: 'CAP_CHOWN', 'CAP_NET_RAW' not in both the "
+                "permitted and inheritable sets, so not ambient; skipped"}));
 }
 
 TEST(CapabilitiesTest, DockerDefaultSetHasFourteenKnownCapabilities) {
