@@ -106,13 +106,13 @@ class Builder {
     Reader r(diags_, "");
     // The deprecated top-level image/services/cache/before_script/after_script act as
     // `default:` values (GitLab still honours them); `default:` wins when both are set.
-    const Node* dflt = root_.find("default");
+    const Node* dflt = root_.get("default");
     for (const auto& e : root_.entries()) {
       if (e.key == "stages") {
         read_stages(r, e);
       } else if (e.key == "types") {
         // GitLab's old name for `stages`, still found in old pipelines.
-        if (root_.has("stages")) {
+        if (root_.has_value("stages")) {
           diags_.warning(e.key_loc, "'types' is a deprecated name for 'stages' and is ignored "
                                     "because 'stages' is set");
         } else {
@@ -149,8 +149,8 @@ class Builder {
   }
 
   void read_stages(Reader& r, const MapEntry& e) {
+    if (e.value.is_null()) return;  // `stages:` with no value: GitLab's default stages
     p_.stages_declared = true;
-    if (e.value.is_null()) return;
     auto list = r.located_list(e.value, "stages");
     if (!list) return;
     for (auto& s : *list) {
@@ -166,11 +166,11 @@ class Builder {
     p_.workflow.loc = n.loc();
     if (n.is_null()) return;
     if (!r.check_keys(n, "workflow", "workflow")) return;
-    if (const Node* name = n.find("name")) p_.workflow.name = r.string(*name, "workflow:name");
-    if (const Node* rules = n.find("rules")) {
+    if (const Node* name = n.get("name")) p_.workflow.name = r.string(*name, "workflow:name");
+    if (const Node* rules = n.get("rules")) {
       p_.workflow.rules = keywords::read_rules(r, *rules, "workflow:rules", true);
     }
-    if (const Node* ac = n.find("auto_cancel")) r.check_keys(*ac, "workflow:auto_cancel", "workflow:auto_cancel");
+    if (const Node* ac = n.get("auto_cancel")) r.check_keys(*ac, "workflow:auto_cancel", "workflow:auto_cancel");
   }
 
   void read_job_entry(const MapEntry& e) {
@@ -180,8 +180,8 @@ class Builder {
       return;  // templates are not validated, as in GitLab: they may hold any YAML
     }
     auto suggestion = keywords::did_you_mean(e.key, keywords::keywords_for("global"));
-    bool job_like = e.value.is_map() && (e.value.has("script") || e.value.has("trigger") ||
-                                         e.value.has("run") || e.value.has("stage"));
+    bool job_like = e.value.is_map() && (e.value.has_value("script") || e.value.has_value("trigger") ||
+                                         e.value.has_value("run") || e.value.has_value("stage"));
     if (suggestion && !job_like) {
       diags_.error(e.key_loc, "unknown keyword " + quote(e.key) + " (did you mean " +
                                   quote(*suggestion) + "?)");
@@ -209,48 +209,48 @@ class Builder {
     Reader r(diags_, job_owner(e.key));
     r.check_keys(n, "job", "", &job.skipped);
 
-    if (const Node* v = n.find("inherit")) {
+    if (const Node* v = n.get("inherit")) {
       if (auto inh = keywords::read_inherit(r, *v, "inherit")) job.inherit = std::move(*inh);
     }
     if (const MapEntry* t = n.find_entry("type")) {
       r.warning(t->key_loc, "'type' is a deprecated name for 'stage'; use 'stage'");
     }
-    if (const Node* v = n.has("stage") ? n.find("stage") : n.find("type")) {
-      if (auto s = r.string(*v, n.has("stage") ? "stage" : "type")) {
+    if (const Node* v = n.has_value("stage") ? n.get("stage") : n.get("type")) {
+      if (auto s = r.string(*v, n.has_value("stage") ? "stage" : "type")) {
         job.stage = *s;
         job.stage_loc = v->loc();
       }
     }
-    if (const Node* v = n.find("image")) job.image = keywords::read_image(r, *v, "image");
-    if (const Node* v = n.find("services")) {
+    if (const Node* v = n.get("image")) job.image = keywords::read_image(r, *v, "image");
+    if (const Node* v = n.get("services")) {
       if (auto s = keywords::read_services(r, *v, "services")) job.services = std::move(*s);
     }
-    if (const Node* v = n.find("before_script")) job.before_script = r.script(*v, "before_script");
-    if (const Node* v = n.find("script")) {
+    if (const Node* v = n.get("before_script")) job.before_script = r.script(*v, "before_script");
+    if (const Node* v = n.get("script")) {
       // A wrong-typed script is reported here; keep an empty one so validation does not also
       // say the job has none.
       job.script = r.script(*v, "script").value_or(Script{{}, v->loc()});
     }
-    if (const Node* v = n.find("after_script")) job.after_script = r.script(*v, "after_script");
-    if (const Node* v = n.find("variables")) job.variables = r.variables(*v, "variables", false);
+    if (const Node* v = n.get("after_script")) job.after_script = r.script(*v, "after_script");
+    if (const Node* v = n.get("variables")) job.variables = r.variables(*v, "variables", false);
     read_flow(r, n, job);
-    if (const Node* v = n.find("artifacts")) job.artifacts = keywords::read_artifacts(r, *v, "artifacts", &job.skipped);
-    if (const Node* v = n.find("cache")) {
+    if (const Node* v = n.get("artifacts")) job.artifacts = keywords::read_artifacts(r, *v, "artifacts", &job.skipped);
+    if (const Node* v = n.get("cache")) {
       if (auto c = keywords::read_cache(r, *v, "cache")) job.cache = std::move(*c);
     }
-    if (const Node* v = n.find("timeout")) {
+    if (const Node* v = n.get("timeout")) {
       std::int64_t secs = 0;
       job.timeout = r.duration(*v, "timeout", false, &secs);
       if (job.timeout) job.timeout_seconds = secs;
     }
-    if (const Node* v = n.find("retry")) job.retry = keywords::read_retry(r, *v, "retry");
-    if (const Node* v = n.find("interruptible")) job.interruptible = r.boolean(*v, "interruptible");
-    if (const Node* v = n.find("tags")) {
+    if (const Node* v = n.get("retry")) job.retry = keywords::read_retry(r, *v, "retry");
+    if (const Node* v = n.get("interruptible")) job.interruptible = r.boolean(*v, "interruptible");
+    if (const Node* v = n.get("tags")) {
       if (auto t = r.string_list(*v, "tags")) job.tags = std::move(*t);
     }
-    if (const Node* v = n.find("environment")) job.environment = keywords::read_environment(r, *v, "environment", &job.skipped);
-    if (const Node* v = n.find("resource_group")) job.resource_group = r.string(*v, "resource_group");
-    if (const Node* v = n.find("coverage")) {
+    if (const Node* v = n.get("environment")) job.environment = keywords::read_environment(r, *v, "environment", &job.skipped);
+    if (const Node* v = n.get("resource_group")) job.resource_group = r.string(*v, "resource_group");
+    if (const Node* v = n.get("coverage")) {
       if (auto s = r.string(*v, "coverage")) {
         if (s->size() < 2 || s->front() != '/' || s->back() != '/') {
           r.error(v->loc(), "'coverage' must be a regular expression between slashes, such as '/Total: (\\d+)%/'");
@@ -259,8 +259,8 @@ class Builder {
         }
       }
     }
-    job.is_trigger = n.has("trigger");
-    if (const Node* t = n.find("trigger")) {
+    job.is_trigger = n.has_value("trigger");
+    if (const Node* t = n.get("trigger")) {
       if (t->is_map()) r.check_keys(*t, "trigger", "trigger");
       else if (!t->is_string()) r.type_error(*t, "trigger", "a project path or a map");
     }
@@ -270,38 +270,38 @@ class Builder {
 
   // when, start_in, allow_failure, rules, only/except, needs, dependencies, parallel.
   void read_flow(Reader& r, const Node& n, Job& job) {
-    if (const Node* v = n.find("when")) {
+    if (const Node* v = n.get("when")) {
       if (auto s = r.one_of(*v, "when", {"on_success", "on_failure", "always", "manual", "delayed"})) {
         job.when = *parse_when(*s);
         job.when_set = true;
       }
       job.when_loc = v->loc();
     }
-    if (const Node* v = n.find("start_in")) {
+    if (const Node* v = n.get("start_in")) {
       std::int64_t secs = 0;
       job.start_in = r.duration(*v, "start_in", false, &secs);
       if (job.start_in && secs > kOneWeek) r.error(v->loc(), "'start_in' must be one week or less");
-      if (job.when != When::kDelayed && !n.has("rules")) {
+      if (job.when != When::kDelayed && !n.has_value("rules")) {
         r.error(v->loc(), "'start_in' is only valid with 'when: delayed'");
       }
     }
-    if (job.when == When::kDelayed && !n.has("start_in")) {
+    if (job.when == When::kDelayed && !n.has_value("start_in")) {
       r.error(job.when_loc, "'when: delayed' needs 'start_in'");
     }
-    if (const Node* v = n.find("allow_failure")) job.allow_failure = keywords::read_allow_failure(r, *v, "allow_failure");
-    if (const Node* v = n.find("rules")) job.rules = keywords::read_rules(r, *v, "rules", false);
-    if (const Node* v = n.find("only")) job.only = keywords::read_ref_filter(r, *v, "only");
-    if (const Node* v = n.find("except")) job.except = keywords::read_ref_filter(r, *v, "except");
-    if (n.has("rules")) {
+    if (const Node* v = n.get("allow_failure")) job.allow_failure = keywords::read_allow_failure(r, *v, "allow_failure");
+    if (const Node* v = n.get("rules")) job.rules = keywords::read_rules(r, *v, "rules", false);
+    if (const Node* v = n.get("only")) job.only = keywords::read_ref_filter(r, *v, "only");
+    if (const Node* v = n.get("except")) job.except = keywords::read_ref_filter(r, *v, "except");
+    if (n.has_value("rules")) {
       for (const char* k : {"only", "except", "start_in"}) {
-        if (const MapEntry* e = n.find_entry(k)) {
+        if (const MapEntry* e = n.find_entry(k); e != nullptr && !e->value.is_null()) {
           r.error(e->key_loc, quote(k) + " cannot be used together with 'rules'");
         }
       }
     }
-    if (const Node* v = n.find("needs")) job.needs = keywords::read_needs(r, *v, "needs", &job.skipped);
-    if (const Node* v = n.find("dependencies")) job.dependencies = r.located_list(*v, "dependencies");
-    if (const Node* v = n.find("parallel")) job.parallel = keywords::read_parallel(r, *v, "parallel");
+    if (const Node* v = n.get("needs")) job.needs = keywords::read_needs(r, *v, "needs", &job.skipped);
+    if (const Node* v = n.get("dependencies")) job.dependencies = r.located_list(*v, "dependencies");
+    if (const Node* v = n.get("parallel")) job.parallel = keywords::read_parallel(r, *v, "parallel");
   }
 
   // GitLab: a job takes each `default:` keyword it does not set itself (no merging), unless
@@ -309,7 +309,7 @@ class Builder {
   void apply_defaults(const Node& n, Job& job) {
     const Defaults& d = defaults_.values;
     auto take = [&](const char* k) {
-      return defaults_.present.count(k) > 0 && !n.has(k) && job.inherit.inherits_default(k);
+      return defaults_.present.count(k) > 0 && !n.has_value(k) && job.inherit.inherits_default(k);
     };
     if (take("image")) job.image = d.image;
     if (take("services")) job.services = d.services;

@@ -39,6 +39,7 @@ class Expander {
     if (inc == nullptr) return config;
     Node include_value = inc->value;
     config.erase("include");
+    if (include_value.is_null()) return config;
 
     collect(include_value);
 

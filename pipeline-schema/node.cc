@@ -138,6 +138,11 @@ Node* Node::find(std::string_view key) {
   return nullptr;
 }
 
+const Node* Node::get(std::string_view key) const {
+  const Node* n = find(key);
+  return n != nullptr && !n->is_null() ? n : nullptr;
+}
+
 const MapEntry* Node::find_entry(std::string_view key) const {
   for (const auto& e : entries_)
     if (e.key == key) return &e;

@@ -65,6 +65,10 @@ class Node {
   Node* find(std::string_view key);
   const MapEntry* find_entry(std::string_view key) const;
   bool has(std::string_view key) const { return find(key) != nullptr; }
+  // Like find(), but a key whose value is null counts as absent: GitLab treats `key:` with no
+  // value as "not specified" for its keywords.
+  const Node* get(std::string_view key) const;
+  bool has_value(std::string_view key) const { return get(key) != nullptr; }
   // Replaces the value of `key` (keeping its position) or appends a new entry.
   void set(std::string key, SourceLocation key_loc, Node value);
   bool erase(std::string_view key);

@@ -64,7 +64,9 @@ void validate_pipeline(const Pipeline& p, Diagnostics& diags) {
 
   for (const auto& job : p.jobs) {
     std::string owner = job_owner(job.name);
-    if (!job.script && !job.is_trigger) {
+    bool runs_steps = false;  // `run:` (CI/CD steps) replaces script; gantry warns it is skipped
+    for (const auto& k : job.skipped) runs_steps = runs_steps || k.keyword == "run";
+    if (!job.script && !job.is_trigger && !runs_steps) {
       diags.error(job.loc, owner + " has no 'script' (every job needs 'script', or 'trigger')");
     }
     int stage = p.stage_index(job.stage);

@@ -111,7 +111,7 @@ std::optional<Need> read_need(Reader& r, const Node& n, std::string_view path,
     return std::nullopt;
   }
   if (!r.check_keys(n, "needs", path)) return std::nullopt;
-  const Node* job = n.find("job");
+  const Node* job = n.get("job");
   if (job == nullptr) {
     r.error(n.loc(), quote(key_path(path, "job")) + " is required");
     return std::nullopt;
@@ -120,8 +120,8 @@ std::optional<Need> read_need(Reader& r, const Node& n, std::string_view path,
   if (!name) return std::nullopt;
   need.job = *name;
   need.loc = job->loc();
-  if (const Node* a = n.find("artifacts")) need.artifacts = r.boolean(*a, key_path(path, "artifacts")).value_or(true);
-  if (const Node* o = n.find("optional")) need.optional = r.boolean(*o, key_path(path, "optional")).value_or(false);
+  if (const Node* a = n.get("artifacts")) need.artifacts = r.boolean(*a, key_path(path, "artifacts")).value_or(true);
+  if (const Node* o = n.get("optional")) need.optional = r.boolean(*o, key_path(path, "optional")).value_or(false);
   for (const char* cross : {"pipeline", "project"}) {
     if (const Node* c = n.find(cross)) {
       auto v = r.string(*c, key_path(path, cross));
@@ -132,11 +132,11 @@ std::optional<Need> read_need(Reader& r, const Node& n, std::string_view path,
       if (skipped != nullptr) skipped->push_back({key_path(path, cross), n.find_entry(cross)->key_loc});
     }
   }
-  if (const Node* ref = n.find("ref")) need.ref = r.string(*ref, key_path(path, "ref"));
-  if (const Node* p = n.find("parallel")) {
+  if (const Node* ref = n.get("ref")) need.ref = r.string(*ref, key_path(path, "ref"));
+  if (const Node* p = n.get("parallel")) {
     std::string ppath = key_path(path, "parallel");
     if (r.check_keys(*p, "parallel", ppath)) {
-      if (const Node* m = p->find("matrix")) {
+      if (const Node* m = p->get("matrix")) {
         if (auto mx = read_matrix(r, *m, key_path(ppath, "matrix"))) need.matrix = std::move(*mx);
       } else {
         r.error(p->loc(), quote(key_path(ppath, "matrix")) + " is required");
@@ -160,7 +160,7 @@ std::optional<Image> read_image(Reader& r, const Node& n, std::string_view path)
     return std::nullopt;
   }
   r.check_keys(n, "image", path);
-  const Node* name = n.find("name");
+  const Node* name = n.get("name");
   if (name == nullptr) {
     r.error(n.loc(), quote(key_path(path, "name")) + " is required");
     return std::nullopt;
@@ -168,13 +168,13 @@ std::optional<Image> read_image(Reader& r, const Node& n, std::string_view path)
   auto s = r.string(*name, key_path(path, "name"));
   if (!s) return std::nullopt;
   img.name = *s;
-  if (const Node* ep = n.find("entrypoint")) img.entrypoint = r.string_list(*ep, key_path(path, "entrypoint"));
-  if (const Node* pp = n.find("pull_policy")) img.pull_policy = read_pull_policy(r, *pp, key_path(path, "pull_policy"));
-  if (const Node* d = n.find("docker")) {
+  if (const Node* ep = n.get("entrypoint")) img.entrypoint = r.string_list(*ep, key_path(path, "entrypoint"));
+  if (const Node* pp = n.get("pull_policy")) img.pull_policy = read_pull_policy(r, *pp, key_path(path, "pull_policy"));
+  if (const Node* d = n.get("docker")) {
     std::string dpath = key_path(path, "docker");
     if (r.check_keys(*d, "image:docker", dpath)) {
-      if (const Node* p = d->find("platform")) img.platform = r.string(*p, key_path(dpath, "platform"));
-      if (const Node* u = d->find("user")) img.user = r.string(*u, key_path(dpath, "user"));
+      if (const Node* p = d->get("platform")) img.platform = r.string(*p, key_path(dpath, "platform"));
+      if (const Node* u = d->get("user")) img.user = r.string(*u, key_path(dpath, "user"));
     }
   }
   return img;
@@ -201,7 +201,7 @@ std::optional<std::vector<Service>> read_services(Reader& r, const Node& n, std:
       continue;
     }
     r.check_keys(*item, "services", path);
-    const Node* name = item->find("name");
+    const Node* name = item->get("name");
     if (name == nullptr) {
       r.error(item->loc(), quote(key_path(path, "name")) + " is required");
       continue;
@@ -209,12 +209,12 @@ std::optional<std::vector<Service>> read_services(Reader& r, const Node& n, std:
     auto s = r.string(*name, key_path(path, "name"));
     if (!s) continue;
     svc.name = *s;
-    if (const Node* a = item->find("alias")) svc.alias = r.string(*a, key_path(path, "alias"));
-    if (const Node* e = item->find("entrypoint")) svc.entrypoint = r.string_list(*e, key_path(path, "entrypoint"));
-    if (const Node* c = item->find("command")) svc.command = r.string_list(*c, key_path(path, "command"));
-    if (const Node* v = item->find("variables")) svc.variables = r.variables(*v, key_path(path, "variables"), false);
-    if (const Node* pp = item->find("pull_policy")) svc.pull_policy = read_pull_policy(r, *pp, key_path(path, "pull_policy"));
-    if (const Node* d = item->find("docker")) r.check_keys(*d, "image:docker", key_path(path, "docker"));
+    if (const Node* a = item->get("alias")) svc.alias = r.string(*a, key_path(path, "alias"));
+    if (const Node* e = item->get("entrypoint")) svc.entrypoint = r.string_list(*e, key_path(path, "entrypoint"));
+    if (const Node* c = item->get("command")) svc.command = r.string_list(*c, key_path(path, "command"));
+    if (const Node* v = item->get("variables")) svc.variables = r.variables(*v, key_path(path, "variables"), false);
+    if (const Node* pp = item->get("pull_policy")) svc.pull_policy = read_pull_policy(r, *pp, key_path(path, "pull_policy"));
+    if (const Node* d = item->get("docker")) r.check_keys(*d, "image:docker", key_path(path, "docker"));
     out.push_back(std::move(svc));
   }
   return out;
@@ -225,20 +225,20 @@ std::optional<Artifacts> read_artifacts(Reader& r, const Node& n, std::string_vi
   if (!r.check_keys(n, "artifacts", path, skipped)) return std::nullopt;
   Artifacts a;
   a.loc = n.loc();
-  if (const Node* p = n.find("paths")) a.paths = r.string_list(*p, key_path(path, "paths")).value_or(std::vector<std::string>{});
-  if (const Node* p = n.find("exclude")) a.exclude = r.string_list(*p, key_path(path, "exclude")).value_or(std::vector<std::string>{});
-  if (const Node* p = n.find("untracked")) a.untracked = r.boolean(*p, key_path(path, "untracked")).value_or(false);
-  if (const Node* p = n.find("when")) {
+  if (const Node* p = n.get("paths")) a.paths = r.string_list(*p, key_path(path, "paths")).value_or(std::vector<std::string>{});
+  if (const Node* p = n.get("exclude")) a.exclude = r.string_list(*p, key_path(path, "exclude")).value_or(std::vector<std::string>{});
+  if (const Node* p = n.get("untracked")) a.untracked = r.boolean(*p, key_path(path, "untracked")).value_or(false);
+  if (const Node* p = n.get("when")) {
     if (auto w = r.one_of(*p, key_path(path, "when"), {"on_success", "on_failure", "always"})) {
       a.when = *parse_when(*w);
     }
   }
-  if (const Node* p = n.find("expire_in")) a.expire_in = r.duration(*p, key_path(path, "expire_in"), true);
-  if (const Node* p = n.find("name")) a.name = r.string(*p, key_path(path, "name"));
-  if (const Node* p = n.find("expose_as")) a.expose_as = r.string(*p, key_path(path, "expose_as"));
-  if (const Node* p = n.find("public")) a.is_public = r.boolean(*p, key_path(path, "public"));
-  if (const Node* p = n.find("access")) a.access = r.one_of(*p, key_path(path, "access"), {"all", "developer", "maintainer", "none"});
-  if (const Node* p = n.find("reports")) {
+  if (const Node* p = n.get("expire_in")) a.expire_in = r.duration(*p, key_path(path, "expire_in"), true);
+  if (const Node* p = n.get("name")) a.name = r.string(*p, key_path(path, "name"));
+  if (const Node* p = n.get("expose_as")) a.expose_as = r.string(*p, key_path(path, "expose_as"));
+  if (const Node* p = n.get("public")) a.is_public = r.boolean(*p, key_path(path, "public"));
+  if (const Node* p = n.get("access")) a.access = r.one_of(*p, key_path(path, "access"), {"all", "developer", "maintainer", "none"});
+  if (const Node* p = n.get("reports")) {
     if (p->is_map()) {
       for (const auto& e : p->entries()) a.reports.push_back(e.key);
     } else {
@@ -265,11 +265,11 @@ std::optional<std::vector<Cache>> read_cache(Reader& r, const Node& n, std::stri
     if (!r.check_keys(*item, "cache", path)) continue;
     Cache c;
     c.loc = item->loc();
-    if (const Node* k = item->find("key")) {
+    if (const Node* k = item->get("key")) {
       std::string kpath = key_path(path, "key");
       if (k->is_map()) {
         if (r.check_keys(*k, "cache:key", kpath)) {
-          if (const Node* f = k->find("files")) {
+          if (const Node* f = k->get("files")) {
             auto files = r.string_list(*f, key_path(kpath, "files"));
             if (files && (files->empty() || files->size() > 2)) {
               r.error(f->loc(), quote(key_path(kpath, "files")) + " must list one or two files");
@@ -279,7 +279,7 @@ std::optional<std::vector<Cache>> read_cache(Reader& r, const Node& n, std::stri
           } else {
             r.error(k->loc(), quote(key_path(kpath, "files")) + " is required");
           }
-          if (const Node* p = k->find("prefix")) c.key_prefix = r.string(*p, key_path(kpath, "prefix"));
+          if (const Node* p = k->get("prefix")) c.key_prefix = r.string(*p, key_path(kpath, "prefix"));
         }
       } else if (auto s = r.string_or_number(*k, kpath)) {
         if (s->find('/') != std::string::npos || *s == "." || *s == "..") {
@@ -289,13 +289,13 @@ std::optional<std::vector<Cache>> read_cache(Reader& r, const Node& n, std::stri
         }
       }
     }
-    if (const Node* p = item->find("paths")) c.paths = r.string_list(*p, key_path(path, "paths")).value_or(std::vector<std::string>{});
-    if (const Node* p = item->find("untracked")) c.untracked = r.boolean(*p, key_path(path, "untracked")).value_or(false);
-    if (const Node* p = item->find("unprotect")) c.unprotect = r.boolean(*p, key_path(path, "unprotect")).value_or(false);
-    if (const Node* p = item->find("when")) {
+    if (const Node* p = item->get("paths")) c.paths = r.string_list(*p, key_path(path, "paths")).value_or(std::vector<std::string>{});
+    if (const Node* p = item->get("untracked")) c.untracked = r.boolean(*p, key_path(path, "untracked")).value_or(false);
+    if (const Node* p = item->get("unprotect")) c.unprotect = r.boolean(*p, key_path(path, "unprotect")).value_or(false);
+    if (const Node* p = item->get("when")) {
       if (auto w = r.one_of(*p, key_path(path, "when"), {"on_success", "on_failure", "always"})) c.when = *parse_when(*w);
     }
-    if (const Node* p = item->find("policy")) {
+    if (const Node* p = item->get("policy")) {
       // GitLab also takes a CI/CD variable here, expanded when the job runs.
       if (p->is_string() && !p->text().empty() && p->text()[0] == '$') {
         c.policy = p->text();
@@ -303,7 +303,7 @@ std::optional<std::vector<Cache>> read_cache(Reader& r, const Node& n, std::stri
         c.policy = *s;
       }
     }
-    if (const Node* p = item->find("fallback_keys")) {
+    if (const Node* p = item->get("fallback_keys")) {
       if (auto keys = r.string_list(*p, key_path(path, "fallback_keys"))) {
         if (keys->size() > static_cast<std::size_t>(kMaxFallbackKeys)) {
           r.error(p->loc(), quote(key_path(path, "fallback_keys")) + " allows at most " +
@@ -328,8 +328,8 @@ std::optional<Retry> read_retry(Reader& r, const Node& n, std::string_view path)
     return retry;
   }
   if (!r.check_keys(n, "retry", path)) return std::nullopt;
-  if (const Node* m = n.find("max")) retry.max = static_cast<int>(r.integer(*m, key_path(path, "max"), 0, 2).value_or(0));
-  if (const Node* w = n.find("when")) {
+  if (const Node* m = n.get("max")) retry.max = static_cast<int>(r.integer(*m, key_path(path, "max"), 0, 2).value_or(0));
+  if (const Node* w = n.get("when")) {
     std::vector<const Node*> items;
     if (w->is_sequence()) {
       for (const auto& i : w->items()) items.push_back(&i);
@@ -347,7 +347,7 @@ std::optional<Retry> read_retry(Reader& r, const Node& n, std::string_view path)
       }
     }
   }
-  if (const Node* e = n.find("exit_codes")) retry.exit_codes = r.int_list(*e, key_path(path, "exit_codes")).value_or(std::vector<int>{});
+  if (const Node* e = n.get("exit_codes")) retry.exit_codes = r.int_list(*e, key_path(path, "exit_codes")).value_or(std::vector<int>{});
   return retry;
 }
 
@@ -356,7 +356,7 @@ std::optional<AllowFailure> read_allow_failure(Reader& r, const Node& n, std::st
   af.loc = n.loc();
   if (n.is_map()) {
     if (!r.check_keys(n, "allow_failure", path)) return std::nullopt;
-    const Node* codes = n.find("exit_codes");
+    const Node* codes = n.get("exit_codes");
     if (codes == nullptr) {
       r.error(n.loc(), quote(key_path(path, "exit_codes")) + " is required");
       return std::nullopt;
@@ -388,7 +388,7 @@ std::optional<Environment> read_environment(Reader& r, const Node& n, std::strin
     return std::nullopt;
   }
   r.check_keys(n, "environment", path, skipped);
-  const Node* name = n.find("name");
+  const Node* name = n.get("name");
   if (name == nullptr) {
     r.error(n.loc(), quote(key_path(path, "name")) + " is required");
     return std::nullopt;
@@ -396,11 +396,11 @@ std::optional<Environment> read_environment(Reader& r, const Node& n, std::strin
   auto s = r.string(*name, key_path(path, "name"));
   if (!s) return std::nullopt;
   env.name = *s;
-  if (const Node* p = n.find("url")) env.url = r.string(*p, key_path(path, "url"));
-  if (const Node* p = n.find("on_stop")) env.on_stop = r.string(*p, key_path(path, "on_stop"));
-  if (const Node* p = n.find("action")) env.action = r.one_of(*p, key_path(path, "action"), {"start", "prepare", "stop", "verify", "access"});
-  if (const Node* p = n.find("auto_stop_in")) env.auto_stop_in = r.duration(*p, key_path(path, "auto_stop_in"), true);
-  if (const Node* p = n.find("deployment_tier")) {
+  if (const Node* p = n.get("url")) env.url = r.string(*p, key_path(path, "url"));
+  if (const Node* p = n.get("on_stop")) env.on_stop = r.string(*p, key_path(path, "on_stop"));
+  if (const Node* p = n.get("action")) env.action = r.one_of(*p, key_path(path, "action"), {"start", "prepare", "stop", "verify", "access"});
+  if (const Node* p = n.get("auto_stop_in")) env.auto_stop_in = r.duration(*p, key_path(path, "auto_stop_in"), true);
+  if (const Node* p = n.get("deployment_tier")) {
     env.deployment_tier = r.one_of(*p, key_path(path, "deployment_tier"),
                                    {"production", "staging", "testing", "development", "other"});
   }
@@ -410,7 +410,7 @@ std::optional<Environment> read_environment(Reader& r, const Node& n, std::strin
 std::optional<Inherit> read_inherit(Reader& r, const Node& n, std::string_view path) {
   if (!r.check_keys(n, "inherit", path)) return std::nullopt;
   Inherit inh;
-  if (const Node* d = n.find("default")) {
+  if (const Node* d = n.get("default")) {
     std::string dpath = key_path(path, "default");
     if (auto b = d->as_bool()) {
       inh.all_default = *b;
@@ -427,7 +427,7 @@ std::optional<Inherit> read_inherit(Reader& r, const Node& n, std::string_view p
       }
     }
   }
-  if (const Node* v = n.find("variables")) {
+  if (const Node* v = n.get("variables")) {
     std::string vpath = key_path(path, "variables");
     if (auto b = v->as_bool()) {
       inh.all_variables = *b;
@@ -453,7 +453,7 @@ std::optional<Parallel> read_parallel(Reader& r, const Node& n, std::string_view
     return std::nullopt;
   }
   if (!r.check_keys(n, "parallel", path)) return std::nullopt;
-  const Node* m = n.find("matrix");
+  const Node* m = n.get("matrix");
   if (m == nullptr) {
     r.error(n.loc(), quote(key_path(path, "matrix")) + " is required");
     return std::nullopt;
@@ -488,7 +488,7 @@ std::optional<Changes> read_changes(Reader& r, const Node& n, std::string_view p
   c.loc = n.loc();
   if (n.is_map()) {
     if (!r.check_keys(n, "changes", path)) return std::nullopt;
-    const Node* p = n.find("paths");
+    const Node* p = n.get("paths");
     if (p == nullptr) {
       r.error(n.loc(), quote(key_path(path, "paths")) + " is required");
       return std::nullopt;
@@ -496,7 +496,7 @@ std::optional<Changes> read_changes(Reader& r, const Node& n, std::string_view p
     auto paths = r.string_list(*p, key_path(path, "paths"));
     if (!paths) return std::nullopt;
     c.paths = std::move(*paths);
-    if (const Node* cmp = n.find("compare_to")) c.compare_to = r.string(*cmp, key_path(path, "compare_to"));
+    if (const Node* cmp = n.get("compare_to")) c.compare_to = r.string(*cmp, key_path(path, "compare_to"));
     return c;
   }
   auto paths = r.string_list(n, path);
@@ -510,7 +510,7 @@ std::optional<Exists> read_exists(Reader& r, const Node& n, std::string_view pat
   x.loc = n.loc();
   if (n.is_map()) {
     if (!r.check_keys(n, "exists", path)) return std::nullopt;
-    const Node* p = n.find("paths");
+    const Node* p = n.get("paths");
     if (p == nullptr) {
       r.error(n.loc(), quote(key_path(path, "paths")) + " is required");
       return std::nullopt;
@@ -518,8 +518,8 @@ std::optional<Exists> read_exists(Reader& r, const Node& n, std::string_view pat
     auto paths = r.string_list(*p, key_path(path, "paths"));
     if (!paths) return std::nullopt;
     x.paths = std::move(*paths);
-    if (const Node* v = n.find("project")) x.project = r.string(*v, key_path(path, "project"));
-    if (const Node* v = n.find("ref")) x.ref = r.string(*v, key_path(path, "ref"));
+    if (const Node* v = n.get("project")) x.project = r.string(*v, key_path(path, "project"));
+    if (const Node* v = n.get("ref")) x.ref = r.string(*v, key_path(path, "ref"));
     return x;
   }
   auto paths = r.string_list(n, path);
@@ -545,14 +545,14 @@ std::optional<std::vector<Rule>> read_rules(Reader& r, const Node& n, std::strin
     }
     Rule rule;
     rule.loc = item->loc();
-    if (const Node* i = item->find("if")) {
+    if (const Node* i = item->get("if")) {
       if (auto s = r.string(*i, key_path(path, "if"))) {
         rule.if_expr = LocatedString{*s, i->loc(), i->style() == ScalarStyle::kQuoted};
       }
     }
-    if (const Node* c = item->find("changes")) rule.changes = read_changes(r, *c, key_path(path, "changes"));
-    if (const Node* e = item->find("exists")) rule.exists = read_exists(r, *e, key_path(path, "exists"));
-    if (const Node* w = item->find("when")) {
+    if (const Node* c = item->get("changes")) rule.changes = read_changes(r, *c, key_path(path, "changes"));
+    if (const Node* e = item->get("exists")) rule.exists = read_exists(r, *e, key_path(path, "exists"));
+    if (const Node* w = item->get("when")) {
       std::optional<std::string> s =
           workflow ? r.one_of(*w, key_path(path, "when"), {"always", "never"})
                    : r.one_of(*w, key_path(path, "when"),
@@ -560,7 +560,7 @@ std::optional<std::vector<Rule>> read_rules(Reader& r, const Node& n, std::strin
       if (s) rule.when = parse_when(*s);
       rule.when_loc = w->loc();
     }
-    if (const Node* s = item->find("start_in")) {
+    if (const Node* s = item->get("start_in")) {
       std::int64_t secs = 0;
       rule.start_in = r.duration(*s, key_path(path, "start_in"), false, &secs);
       if (rule.start_in && secs > kOneWeek) {
@@ -570,14 +570,14 @@ std::optional<std::vector<Rule>> read_rules(Reader& r, const Node& n, std::strin
     if (rule.when == When::kDelayed && !rule.start_in) {
       r.error(rule.when_loc, quote(key_path(path, "when")) + " is 'delayed' but 'start_in' is missing");
     }
-    if (const Node* a = item->find("allow_failure")) {
+    if (const Node* a = item->get("allow_failure")) {
       if (auto b = r.boolean(*a, key_path(path, "allow_failure"))) {
         rule.allow_failure = AllowFailure{*b, {}, a->loc()};
       }
     }
-    if (const Node* v = item->find("variables")) rule.variables = r.variables(*v, key_path(path, "variables"), false);
-    if (const Node* nd = item->find("needs")) rule.needs = read_needs(r, *nd, key_path(path, "needs"), nullptr);
-    if (const Node* i = item->find("interruptible")) rule.interruptible = r.boolean(*i, key_path(path, "interruptible"));
+    if (const Node* v = item->get("variables")) rule.variables = r.variables(*v, key_path(path, "variables"), false);
+    if (const Node* nd = item->get("needs")) rule.needs = read_needs(r, *nd, key_path(path, "needs"), nullptr);
+    if (const Node* i = item->get("interruptible")) rule.interruptible = r.boolean(*i, key_path(path, "interruptible"));
     out.push_back(std::move(rule));
   }
   if (!ok && out.empty()) return std::nullopt;
@@ -598,10 +598,10 @@ std::optional<RefFilter> read_ref_filter(Reader& r, const Node& n, std::string_v
     return std::nullopt;
   }
   if (!r.check_keys(n, "only", path)) return std::nullopt;
-  if (const Node* p = n.find("refs")) f.refs = r.located_list(*p, key_path(path, "refs")).value_or(std::vector<LocatedString>{});
-  if (const Node* p = n.find("variables")) f.variables = r.located_list(*p, key_path(path, "variables")).value_or(std::vector<LocatedString>{});
-  if (const Node* p = n.find("changes")) f.changes = read_changes(r, *p, key_path(path, "changes"));
-  if (const Node* p = n.find("kubernetes")) f.kubernetes = r.one_of(*p, key_path(path, "kubernetes"), {"active"});
+  if (const Node* p = n.get("refs")) f.refs = r.located_list(*p, key_path(path, "refs")).value_or(std::vector<LocatedString>{});
+  if (const Node* p = n.get("variables")) f.variables = r.located_list(*p, key_path(path, "variables")).value_or(std::vector<LocatedString>{});
+  if (const Node* p = n.get("changes")) f.changes = read_changes(r, *p, key_path(path, "changes"));
+  if (const Node* p = n.get("kubernetes")) f.kubernetes = r.one_of(*p, key_path(path, "kubernetes"), {"active"});
   return f;
 }
 

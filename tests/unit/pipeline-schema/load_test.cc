@@ -306,3 +306,34 @@ TEST(ProjectFilesTest, WildcardsFollowGitLab) {
 
 }  // namespace
 }  // namespace gantry::schema
+
+namespace gantry::schema {
+namespace {
+
+TEST(LoadTest, KeywordWithNoValueCountsAsNotSet) {
+  // GitLab treats `key:` with no value as unspecified, so defaults and default stages apply.
+  auto l = load(R"(
+stages:
+include:
+default:
+  before_script: [echo default]
+job:
+  stage:
+  before_script:
+  image:
+  only:
+  rules:
+    - when: always
+  script: make
+)");
+  ASSERT_TRUE(l.ok()) << l.diagnostics.render();
+  const Job& j = l.pipeline.jobs[0];
+  EXPECT_EQ(j.stage, "test");
+  EXPECT_FALSE(j.image.has_value());
+  ASSERT_TRUE(j.before_script.has_value());
+  EXPECT_EQ(j.before_script->lines, std::vector<std::string>{"echo default"});
+  EXPECT_FALSE(l.pipeline.stages_declared);
+}
+
+}  // namespace
+}  // namespace gantry::schema
