@@ -160,7 +160,8 @@ Result<std::vector<CgroupWrite>> plan_v1_writes(const Resources& r) {
   if (r.memory_limit)
     w.push_back({"memory", "memory.limit_in_bytes", limit_value(*r.memory_limit, "-1")});
   if (r.memory_swap)
-    w.push_back({"memory", "memory.memsw.limit_in_bytes", limit_value(*r.memory_swap, "-1")});
+    w.push_back({"memory", "memory.memsw.limit_in_bytes", limit_value(*r.memory_swap, "-1"),
+                 *r.memory_swap == -1 || r.memory_swap == r.memory_limit});
   if (r.memory_reservation)
     w.push_back({"memory", "memory.soft_limit_in_bytes", limit_value(*r.memory_reservation, "-1")});
   if (r.cpu_shares && *r.cpu_shares != 0)
@@ -188,12 +189,13 @@ Result<std::vector<CgroupWrite>> plan_v2_writes(const Resources& r) {
   if (r.memory_limit) w.push_back({"memory", "memory.max", limit_value(*r.memory_limit, "max")});
   if (r.memory_swap) {
     if (*r.memory_swap == -1) {
-      w.push_back({"memory", "memory.swap.max", "max"});
+      w.push_back({"memory", "memory.swap.max", "max", true});
     } else if (!r.memory_limit || *r.memory_limit == -1) {
       // v2 limits swap alone; "memory+swap" has no meaning without a memory limit.
       return invalid("memory.swap", "a memory+swap limit needs a memory.limit on cgroup v2");
     } else {
-      w.push_back({"memory", "memory.swap.max", std::to_string(*r.memory_swap - *r.memory_limit)});
+      w.push_back({"memory", "memory.swap.max", std::to_string(*r.memory_swap - *r.memory_limit),
+                   *r.memory_swap == *r.memory_limit});
     }
   }
   if (r.memory_reservation)

@@ -18,6 +18,9 @@ struct CgroupWrite {
   std::string controller;  // "memory", "cpu", ...: picks the v1 hierarchy / v2 controller
   std::string file;        // "memory.limit_in_bytes", "memory.max", ...
   std::string value;
+  // Skip the write when the file is missing: set for swap values that ask for no swap limit
+  // beyond memory's, so hosts with swap accounting off (no memsw / swap.max files) still run.
+  bool skip_if_missing = false;
 
   bool operator==(const CgroupWrite&) const = default;
 };

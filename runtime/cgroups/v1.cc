@@ -79,6 +79,7 @@ Status CgroupV1Manager::apply(const std::vector<CgroupWrite>& writes) {
       return Error(ErrorCode::kFailedPrecondition, "set '" + w.file + "': cgroup v1 controller '" +
                                                        w.controller + "' is not mounted");
     }
+    if (w.skip_if_missing && !fs_->exists(join_path(dir, w.file))) continue;
     GANTRY_TRY(fs_->write(dir, w.file, w.value));
   }
   return ok_status();
@@ -128,8 +129,14 @@ Status CgroupV1Manager::create(const Resources& resources) {
     bool cpuset = i < hierarchies_.size() && hierarchies_[i].has("cpuset");
     Status s;
     for (int attempt = 0; attempt < 5; ++attempt) {  // see CgroupV2Manager::create
+      // An existing ancestor may have been left empty (made by a tool that never set it).
+      auto fill_ancestor = [&, mount = mounts[i]](const std::string& dir) -> Status {
+        if (dir == mount) return ok_status();
+        return copy_cpuset(dir.substr(0, dir.rfind('/')), dir);
+      };
       s = make_cgroup_dirs(
-          *fs_, mounts[i], path_, nullptr,
+          *fs_, mounts[i], path_,
+          cpuset ? std::function<Status(const std::string&)>(fill_ancestor) : nullptr,
           cpuset ? std::function<Status(const std::string&, const std::string&)>(copy_cpuset)
                  : nullptr);
       if (s.ok() || s.error().code() != ErrorCode::kNotFound) break;
@@ -152,7 +159,7 @@ Status CgroupV1Manager::update(const Resources& resources) {
   });
   if (has_memsw) {
     std::string dir = dir_for("memory");
-    if (!dir.empty()) {
+    if (!dir.empty() && fs_->exists(join_path(dir, "memory.memsw.limit_in_bytes"))) {
       GANTRY_ASSIGN_OR_RETURN(std::string text, fs_->read(dir, "memory.memsw.limit_in_bytes"));
       GANTRY_ASSIGN_OR_RETURN(
           uint64_t current, parse_cgroup_uint(text, join_path(dir, "memory.memsw.limit_in_bytes")));

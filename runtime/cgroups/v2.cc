@@ -62,7 +62,10 @@ Status CgroupV2Manager::enable_controllers(const std::string& dir,
 }
 
 Status CgroupV2Manager::apply(const std::vector<CgroupWrite>& writes) {
-  for (const auto& w : writes) GANTRY_TRY(fs_->write(dir_, w.file, w.value));
+  for (const auto& w : writes) {
+    if (w.skip_if_missing && !fs_->exists(join_path(dir_, w.file))) continue;
+    GANTRY_TRY(fs_->write(dir_, w.file, w.value));
+  }
   return ok_status();
 }
 

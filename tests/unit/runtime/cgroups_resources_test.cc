@@ -5,6 +5,12 @@
 #include "runtime/cgroups/resources.h"
 
 namespace gantry::runtime {
+
+void PrintTo(const CgroupWrite& w, std::ostream* os) {
+  *os << "{" << w.controller << ", " << w.file << " = '" << w.value << "'"
+      << (w.skip_if_missing ? ", skip if missing" : "") << "}";
+}
+
 namespace {
 
 std::vector<CgroupWrite> without_devices(std::vector<CgroupWrite> w) {
@@ -83,7 +89,7 @@ TEST(CgroupResourcesTest, V1UnlimitedValues) {
   ASSERT_TRUE(w.ok()) << error_of(w);
   std::vector<CgroupWrite> want = {
       {"memory", "memory.limit_in_bytes", "-1"},
-      {"memory", "memory.memsw.limit_in_bytes", "-1"},
+      {"memory", "memory.memsw.limit_in_bytes", "-1", /*skip_if_missing=*/true},
       {"cpu", "cpu.cfs_quota_us", "-1"},
       {"pids", "pids.max", "max"},
   };
@@ -180,7 +186,7 @@ TEST(CgroupResourcesTest, V2UnlimitedValues) {
   ASSERT_TRUE(w.ok()) << error_of(w);
   std::vector<CgroupWrite> want = {
       {"memory", "memory.max", "max"},
-      {"memory", "memory.swap.max", "max"},
+      {"memory", "memory.swap.max", "max", /*skip_if_missing=*/true},
       {"pids", "pids.max", "max"},
   };
   EXPECT_EQ(*w, want);
@@ -192,7 +198,7 @@ TEST(CgroupResourcesTest, V2SwapEqualToMemoryMeansNoSwap) {
   r.memory_swap = 1 << 20;
   auto w = plan_v2_writes(r);
   ASSERT_TRUE(w.ok()) << error_of(w);
-  EXPECT_EQ(w->at(1), (CgroupWrite{"memory", "memory.swap.max", "0"}));
+  EXPECT_EQ(w->at(1), (CgroupWrite{"memory", "memory.swap.max", "0", /*skip_if_missing=*/true}));
 }
 
 TEST(CgroupResourcesTest, SwapBelowMemoryIsAnErrorNamingTheField) {

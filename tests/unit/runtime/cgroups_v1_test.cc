@@ -104,6 +104,33 @@ TEST_F(CgroupV1ManagerTest, CpusetGetsCpusAndMemsFromTheParentChain) {
   EXPECT_EQ(file("memory/gantry/job-1/cpuset.cpus"), "");
 }
 
+TEST_F(CgroupV1ManagerTest, CpusetFillsAnExistingEmptyParent) {
+  fs_.make_cgroup(root_ + "/cpuset/gantry");  // made by someone else, cpus/mems never set
+  ASSERT_EQ(file("cpuset/gantry/cpuset.cpus"), "");
+  ASSERT_TRUE(make().create(Resources{}).ok());
+  EXPECT_EQ(file("cpuset/gantry/cpuset.cpus"), "0-3\n");
+  EXPECT_EQ(file("cpuset/gantry/job-1/cpuset.mems"), "0\n");
+}
+
+TEST_F(CgroupV1ManagerTest, UnlimitedSwapIsSkippedWithoutSwapAccounting) {
+  // No memory.memsw.* files in the fixture: swap accounting is off.
+  Resources r;
+  r.memory_limit = 1 << 20;
+  r.memory_swap = -1;
+  ASSERT_TRUE(make().create(r).ok());
+  EXPECT_EQ(file("memory/gantry/job-1/memory.limit_in_bytes"), "1048576\n");
+  EXPECT_TRUE(fs_.values_written(leaf("memory"), "memory.memsw.limit_in_bytes").empty());
+}
+
+TEST_F(CgroupV1ManagerTest, RealSwapLimitIsWrittenEvenIfTheFileLooksMissing) {
+  Resources r;
+  r.memory_limit = 1 << 20;
+  r.memory_swap = 2 << 20;
+  ASSERT_TRUE(make().create(r).ok());
+  EXPECT_EQ(fs_.values_written(leaf("memory"), "memory.memsw.limit_in_bytes"),
+            std::vector<std::string>{"2097152"});
+}
+
 TEST_F(CgroupV1ManagerTest, CpusetLimitOverridesTheInheritedValue) {
   Resources r;
   r.cpuset_cpus = "1";
@@ -218,6 +245,7 @@ TEST_F(CgroupV1ManagerTest, KillAllWithoutFreezerKillsInRounds) {
 }
 
 TEST_F(CgroupV1ManagerTest, UpdateRaisingMemoryWritesMemswFirstAndSkipsDevices) {
+  fs_.new_dir_files["memory.memsw.limit_in_bytes"] = "9223372036854771712\n";  // swap accounting on
   auto m = make();
   Resources r;
   r.memory_limit = 64 << 20;

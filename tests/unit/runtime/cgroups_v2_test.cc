@@ -54,6 +54,18 @@ TEST_F(CgroupV2ManagerTest, CreateEnablesControllersInEveryParentAndWritesLimits
   EXPECT_EQ(m.version(), CgroupVersion::kV2);
 }
 
+TEST_F(CgroupV2ManagerTest, SwapWritesNeedingNoSwapLimitAreSkippedWithoutSwapFiles) {
+  Resources r;
+  r.memory_limit = 1 << 20;
+  r.memory_swap = 1 << 20;  // no swap on top of memory: "0", skippable
+  ASSERT_TRUE(make().create(r).ok());
+  EXPECT_TRUE(fs_.values_written(leaf_, "memory.swap.max").empty());
+  // With the file there (swap accounting on), it is written.
+  fs_.new_dir_files["memory.swap.max"] = "max\n";
+  ASSERT_TRUE(make("/gantry/job-2").create(r).ok());
+  EXPECT_EQ(file("/gantry/job-2/memory.swap.max"), "0\n");
+}
+
 TEST_F(CgroupV2ManagerTest, CreateLeavesAlreadyEnabledControllersAlone) {
   fs_.put(root_ + "/cgroup.subtree_control", "cpu io memory pids\n");
   auto m = make();
