@@ -14,6 +14,7 @@
 
 #include "runtime/capabilities.h"
 #include "runtime/console.h"
+#include "runtime/init_hooks.h"
 #include "runtime/reaper.h"
 #include "runtime/rlimits.h"
 #include "runtime/rootfs.h"
@@ -137,12 +138,13 @@ const char* prepare_process(const InitArgs& a, char* exe_buf, size_t size) {
 
 }  // namespace
 
-void init_fail(InitStep step, int err, int index, const char* path) {
+void init_fail(InitStep step, int err, int index, const char* path, int status) {
   SyncMessage m;
   m.type = SyncType::kError;
   m.step = step;
   m.err = err;
   m.index = index;
+  m.status = status;
   if (path != nullptr) {
     size_t n = ::strlen(path);
     if (n >= sizeof m.path) n = sizeof m.path - 1;
@@ -183,6 +185,14 @@ void run_init(const InitArgs& a) {
   }
 
   prepare_rootfs(plan);
+  if (a.runtime_hooks) {
+    // prestart and createRuntime run in the parent while the container's namespaces and
+    // mounts exist and pivot_root has not happened yet.
+    send_message(SyncType::kRunHooks);
+    expect_message(SyncType::kHooksDone);
+  }
+  run_hooks_in_child(a.create_container_hooks, a.create_container_hook_count, a.hook_state_fd,
+                     InitStep::kHookCreateContainer);
   pivot_into_rootfs(plan);
 
   if (::setsid() < 0) init_fail(InitStep::kSetsid, errno);
@@ -215,6 +225,9 @@ void run_init(const InitArgs& a) {
     ::close(fd);
     ::close(a.fifo_fd);
   }
+  run_hooks_in_child(a.start_container_hooks, a.start_container_hook_count, a.hook_state_fd,
+                     InitStep::kHookStartContainer);
+  if (a.hook_state_fd >= 0) ::close(a.hook_state_fd);
   if (a.init_reaper) run_reaper(a.sync_fd, exec_command, &target);
   exec_command(&target);
 }

@@ -37,6 +37,13 @@ struct InitArgs {
   const gid_t* additional_gids = nullptr;
   size_t additional_gid_count = 0;
   mode_t umask = 022;
+  // OCI hooks the init runs itself, with the state JSON in `hook_state_fd` on stdin.
+  const struct HookImage* create_container_hooks = nullptr;
+  size_t create_container_hook_count = 0;
+  const struct HookImage* start_container_hooks = nullptr;
+  size_t start_container_hook_count = 0;
+  bool runtime_hooks = false;  // stop before pivot_root for the parent's prestart/createRuntime
+  int hook_state_fd = -1;
 };
 
 // The container init's main. Never returns.
@@ -53,6 +60,7 @@ struct InitArgs {
 Error init_error(const SyncMessage& m, const LaunchPlan* plan, const ProcessSecurity& security);
 
 // Reports a failed step to the parent and exits. `path` may be null.
-[[noreturn]] void init_fail(InitStep step, int err, int index = -1, const char* path = nullptr);
+[[noreturn]] void init_fail(InitStep step, int err, int index = -1, const char* path = nullptr,
+                            int status = 0);
 
 }  // namespace gantry::runtime

@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <string.h>
 
 #include "runtime/init.h"
@@ -82,7 +83,10 @@ std::string describe_step(const SyncMessage& m, const LaunchPlan* plan_ptr,
       }
       break;
     case InitStep::kRemountRootReadonly: return "remount root read-only";
-    case InitStep::kHook: return "run hook";
+    case InitStep::kHookCreateContainer:
+      return "createContainer hook[" + std::to_string(m.index) + "] " + quoted(path);
+    case InitStep::kHookStartContainer:
+      return "startContainer hook[" + std::to_string(m.index) + "] " + quoted(path);
     case InitStep::kSetsid: return "setsid";
     case InitStep::kConsole: return "set up terminal" + (path.empty() ? "" : " " + quoted(path));
     case InitStep::kConsoleSend: return "send terminal to console socket";
@@ -114,7 +118,15 @@ std::string describe_step(const SyncMessage& m, const LaunchPlan* plan_ptr,
 }  // namespace
 
 Error init_error(const SyncMessage& m, const LaunchPlan* plan, const ProcessSecurity& security) {
-  return sys_error(describe_step(m, plan, security), m.err);
+  std::string what = describe_step(m, plan, security);
+  if (m.err == 0 && m.status > 0) {
+    return Error(ErrorCode::kFailedPrecondition, what + ": exited with status " + std::to_string(m.status));
+  }
+  if (m.err == 0 && m.status < 0) {
+    return Error(ErrorCode::kFailedPrecondition, what + ": killed by signal " + std::to_string(-m.status));
+  }
+  if (m.err == ETIMEDOUT) return Error(ErrorCode::kDeadlineExceeded, what + ": timed out", m.err);
+  return sys_error(what, m.err);
 }
 
 }  // namespace gantry::runtime

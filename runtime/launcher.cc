@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -18,19 +19,22 @@
 #include "common/file.h"
 #include "common/logging.h"
 #include "common/unique_fd.h"
+#include "runtime/hooks.h"
 #include "runtime/init.h"
+#include "runtime/init_hooks.h"
 #include "runtime/launch_cgroup.h"
 #include "runtime/launch_plan.h"
 #include "runtime/console.h"
 #include "runtime/process_image.h"
 #include "runtime/process_security.h"
+#include "runtime/state.h"
 #include "runtime/sync.h"
 
 namespace gantry::runtime {
 
 namespace {
 
-std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
+std::string in_quotes(std::string_view s) { return "'" + std::string(s) + "'"; }
 
 
 // Writes "container_id host_id size" lines, the format of /proc/<pid>/uid_map.
@@ -46,9 +50,9 @@ std::string id_map(const std::vector<IdMapping>& maps) {
 Status write_proc_file(pid_t pid, const char* name, const std::string& data) {
   std::string path = "/proc/" + std::to_string(pid) + "/" + name;
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
-  if (!fd) return sys_error("open " + quoted(path));
+  if (!fd) return sys_error("open " + in_quotes(path));
   if (::write(fd.get(), data.data(), data.size()) != static_cast<ssize_t>(data.size())) {
-    return sys_error("write " + quoted(path));
+    return sys_error("write " + in_quotes(path));
   }
   return ok_status();
 }
@@ -84,7 +88,7 @@ class NamespaceJoiner {
       UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
       if (!fd) {
         return sys_error("open " + std::string(namespace_name(type)) + " namespace " +
-                         quoted(path));
+                         in_quotes(path));
       }
       targets.push_back({std::move(fd), clone_flag_for(type), ns_proc_name(type), path});
       return ok_status();
@@ -94,9 +98,9 @@ class NamespaceJoiner {
     for (auto& t : targets) {
       std::string own = std::string("/proc/self/ns/") + t.name;
       UniqueFd saved(::open(own.c_str(), O_RDONLY | O_CLOEXEC));
-      if (!saved) return sys_error("open " + quoted(own));
+      if (!saved) return sys_error("open " + in_quotes(own));
       if (::setns(t.fd.get(), t.flag) != 0) {
-        return sys_error("join " + std::string(t.name) + " namespace " + quoted(t.path));
+        return sys_error("join " + std::string(t.name) + " namespace " + in_quotes(t.path));
       }
       saved_.push_back({std::move(saved), t.flag});
     }
@@ -165,7 +169,7 @@ Error init_died(pid_t pid) {
 
 Result<LaunchedContainer> launch_container(const LaunchRequest& request) {
   const ContainerSpec& spec = request.spec;
-  std::string context = "create container " + quoted(request.id);
+  std::string context = "create container " + in_quotes(request.id);
   if (request.id.empty()) return Error(ErrorCode::kInvalidArgument, "container id is empty");
   if (spec.process.args.empty()) {
     return Error(ErrorCode::kInvalidArgument, context + ": process.args is empty");
@@ -197,6 +201,15 @@ Result<LaunchedContainer> launch_container(const LaunchRequest& request) {
 
   // Everything the child reads is built now: it must not allocate.
   ProcessImage image = make_process_image(spec.process);
+  std::vector<HookImage> create_container_hooks = make_hook_images(spec.hooks.create_container);
+  std::vector<HookImage> start_container_hooks = make_hook_images(spec.hooks.start_container);
+  bool runtime_hooks = !spec.hooks.prestart.empty() || !spec.hooks.create_runtime.empty();
+  UniqueFd hook_state;
+  if (!create_container_hooks.empty() || !start_container_hooks.empty()) {
+    // Filled once the pid is known; the child inherits the fd at clone.
+    hook_state.reset(::memfd_create("gantry-hook-state", MFD_CLOEXEC));
+    if (!hook_state) return sys_error("memfd_create").with_context(context);
+  }
 
   LaunchCleanup cleanup;
   UniqueFd console;
@@ -209,15 +222,15 @@ Result<LaunchedContainer> launch_container(const LaunchRequest& request) {
   if (request.mode == LaunchRequest::Mode::kCreate) {
     std::string path = join_path(request.state_dir, "exec.fifo");
     if (::mkfifo(path.c_str(), 0622) != 0) {
-      return sys_error("make exec fifo " + quoted(path)).with_context(context);
+      return sys_error("make exec fifo " + in_quotes(path)).with_context(context);
     }
     cleanup.set_fifo(path);
     // mkfifo honours the umask; the container's user must be able to open it for writing.
     if (::chmod(path.c_str(), 0622) != 0) {
-      return sys_error("chmod exec fifo " + quoted(path)).with_context(context);
+      return sys_error("chmod exec fifo " + in_quotes(path)).with_context(context);
     }
     fifo.reset(::open(path.c_str(), O_PATH | O_CLOEXEC));
-    if (!fifo) return sys_error("open exec fifo " + quoted(path)).with_context(context);
+    if (!fifo) return sys_error("open exec fifo " + in_quotes(path)).with_context(context);
   }
 
   int sv[2];
@@ -233,6 +246,12 @@ Result<LaunchedContainer> launch_container(const LaunchRequest& request) {
   args.console_fd = console.get();
   fill_process_args(spec.process, image, security, args);
   args.init_reaper = request.init_reaper;
+  args.create_container_hooks = create_container_hooks.data();
+  args.create_container_hook_count = create_container_hooks.size();
+  args.start_container_hooks = start_container_hooks.data();
+  args.start_container_hook_count = start_container_hooks.size();
+  args.runtime_hooks = runtime_hooks;
+  args.hook_state_fd = hook_state.get();
   args.stdio[0] = request.stdin_fd;
   args.stdio[1] = request.stdout_fd;
   args.stdio[2] = request.stderr_fd;
@@ -275,6 +294,28 @@ Result<LaunchedContainer> launch_container(const LaunchRequest& request) {
     auto st = write_proc_file(pid, "oom_score_adj", std::to_string(*spec.process.oom_score_adj));
     if (!st.ok()) return std::move(st).error().with_context(context);
   }
+  std::string state_json;
+  if (runtime_hooks || hook_state) {
+    ContainerState state;
+    state.oci_version = spec.oci_version;
+    state.id = request.id;
+    state.status = ContainerStatus::kCreating;
+    state.pid = pid;
+    state.bundle = spec.bundle;
+    state.annotations = spec.annotations;
+    Json j = oci_state_json(state);
+    // Hooks need the pid while creating too (a network hook finds the netns through it), and
+    // runc passes it; the plain OCI state leaves it out until "created".
+    j["pid"] = pid;
+    state_json = j.dump();
+  }
+  if (hook_state) {
+    if (::pwrite(hook_state.get(), state_json.data(), state_json.size(), 0) !=
+        static_cast<ssize_t>(state_json.size())) {
+      return sys_error("write hook state").with_context(context);
+    }
+    hook_state.reset();
+  }
   {
     auto st = send_sync(parent_sock.get(), SyncType::kGo);
     if (!st.ok()) return std::move(st).error().with_context(context);
@@ -285,6 +326,14 @@ Result<LaunchedContainer> launch_container(const LaunchRequest& request) {
     auto m = receive_sync(parent_sock.get());
     if (!m.ok()) return std::move(m).error().with_context(context);
     if (m->type == SyncType::kError) return init_error(*m, &plan, security).with_context(context);
+    if (m->type == SyncType::kRunHooks) {
+      auto st = run_hooks("prestart", spec.hooks.prestart, state_json);
+      if (st.ok()) st = run_hooks("createRuntime", spec.hooks.create_runtime, state_json);
+      if (!st.ok()) return std::move(st).error().with_context(context);
+      auto sent = send_sync(parent_sock.get(), SyncType::kHooksDone);
+      if (!sent.ok()) return std::move(sent).error().with_context(context);
+      continue;
+    }
     if (m->type == SyncType::kReady) {
       ready = true;
       if (request.mode == LaunchRequest::Mode::kCreate) break;
@@ -311,10 +360,10 @@ Status start_container(const std::string& state_dir, pid_t init_pid) {
   if (!fd) {
     if (errno == ENOENT) {
       return Error(ErrorCode::kFailedPrecondition,
-                   "start container: exec fifo " + quoted(path) +
+                   "start container: exec fifo " + in_quotes(path) +
                        " is gone: the container was started already", ENOENT);
     }
-    return sys_error("start container: open exec fifo " + quoted(path));
+    return sys_error("start container: open exec fifo " + in_quotes(path));
   }
   UniqueFd pidfd;
   if (init_pid > 0) {
@@ -338,7 +387,7 @@ Status start_container(const std::string& state_dir, pid_t init_pid) {
     return Error(ErrorCode::kFailedPrecondition,
                  "start container: its init went away before it was started");
   }
-  if (::unlink(path.c_str()) != 0) return sys_error("start container: remove " + quoted(path));
+  if (::unlink(path.c_str()) != 0) return sys_error("start container: remove " + in_quotes(path));
   return ok_status();
 }
 

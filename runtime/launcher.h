@@ -5,6 +5,10 @@
 // returns once the child is either waiting on the exec fifo (kCreate: `gantry runtime start`
 // releases it) or has exec'd the process (kRun). A child failure comes back as an Error
 // naming the step and the path: "pivot_root to '/…/rootfs': invalid argument".
+// OCI hooks run at the spec's points: prestart and createRuntime here (in the runtime's
+// namespaces, once the container's exist, before pivot_root), createContainer and
+// startContainer in the init itself; each gets the state JSON (status "creating", with pid).
+// Callers run only poststart (after start) and poststop (after delete) themselves.
 #pragma once
 
 #include <sys/types.h>

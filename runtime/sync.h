@@ -68,7 +68,8 @@ enum class InitStep : int32_t {
   kReadonlyPath,      // index: readonly path
   kMaskPath,          // index: masked path
   kRemountRootReadonly,
-  kHook,              // createContainer / startContainer hook (index: hook)
+  kHookCreateContainer,  // index: hook; status: how it ended when it ran
+  kHookStartContainer,
   kSetsid,
   kConsole,
   kConsoleSend,
@@ -93,6 +94,7 @@ struct SyncMessage {
   InitStep step = InitStep::kNone;
   int32_t err = 0;     // errno of the failed call
   int32_t index = -1;  // which plan entry (mount, device, ...) the step was working on
+  int32_t status = 0;  // hooks: exit status, or -N when signal N ended it
   char path[512] = {}; // a path the child computed itself (truncated), else empty
 };
 

@@ -18,6 +18,7 @@
 #include <sstream>
 
 #include "common/file.h"
+#include "common/json.h"
 #include "common/subprocess.h"
 #include "runtime/console.h"
 #include "runtime/exec.h"
@@ -447,6 +448,68 @@ TEST_F(LauncherTest, ROOT_TerminalGoesToConsoleSocket) {
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(r.out, "");  // everything went to the terminal
   EXPECT_EQ(tty, "/dev/pts/0\r\ninteractive\r\n");
+}
+
+TEST_F(LauncherTest, ROOT_HooksRunAtTheirPointsWithTheState) {
+  TestBundle bundle;
+  testing::TempDir dir("gantry-hooks");
+  std::string script = dir.file("hook.sh");
+  // Host side: record the kind, then the state JSON read from stdin.
+  ASSERT_TRUE(write_file(script, "#!/bin/sh\necho \"$1\" >> " + dir.file("order") +
+                                     "\ncat > " + dir.path() + "/$1.json\n").ok());
+  ASSERT_EQ(::chmod(script.c_str(), 0755), 0);
+  auto spec = default_spec(bundle, {"cat", "/hooklog/startContainer.json"});
+  spec.mounts.push_back({"/hooklog", "bind", dir.path(), {"rbind"}});
+  spec.hooks.prestart = {{script, {script, "prestart"}, {}, {}}};
+  spec.hooks.create_runtime = {{script, {script, "createRuntime"}, {}, {}}};
+  spec.hooks.create_container = {{script, {script, "createContainer"}, {}, 5}};
+  // Inside the container (after pivot_root): the bundle's busybox sh.
+  spec.hooks.start_container = {
+      {"/bin/sh", {"sh", "-c", "cat > /hooklog/startContainer.json"}, {"PATH=/bin"}, {}}};
+  LaunchRequest req;
+  req.spec = spec;
+  int fd = -1;
+  auto c = launch(std::move(req), &fd);
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  pid_t pid = c->pid;
+  RunResult r = finish(*c, fd);
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  auto order = read_file(dir.file("order"));
+  ASSERT_TRUE(order.ok());
+  EXPECT_EQ(*order, "prestart\ncreateRuntime\ncreateContainer\n");
+  for (const char* kind : {"prestart", "createContainer"}) {
+    auto state = read_json_file(dir.path() + "/" + kind + ".json");
+    ASSERT_TRUE(state.ok()) << kind;
+    EXPECT_EQ((*state)["id"], id_);
+    EXPECT_EQ((*state)["pid"], pid);
+    EXPECT_EQ((*state)["status"], "creating");
+  }
+  // The container's process printed what its startContainer hook received.
+  auto start_state = parse_json(r.out, "output");
+  ASSERT_TRUE(start_state.ok()) << r.out;
+  EXPECT_EQ((*start_state)["pid"], pid);
+}
+
+TEST_F(LauncherTest, ROOT_FailingHookFailsTheLaunchAndLeavesNothing) {
+  TestBundle bundle;
+  std::string before = mounts_now();
+  auto spec = default_spec(bundle, {"/bin/true"});
+  spec.hooks.create_container = {{"/bin/sh", {"sh", "-c", "exit 3"}, {}, {}}};
+  auto r = run(spec);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message(), "create container '" + id_ +
+                                     "': createContainer hook[0] '/bin/sh': exited with status 3");
+  spec.hooks.create_container.clear();
+  spec.hooks.prestart = {{"/nonexistent/hook", {}, {}, {}}};
+  auto missing = run(spec);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message().find("'/nonexistent/hook'"), std::string::npos)
+      << missing.error().message();
+  EXPECT_EQ(mounts_now(), before);
+  errno = 0;
+  EXPECT_EQ(::waitpid(-1, nullptr, WNOHANG), -1);
+  EXPECT_EQ(errno, ECHILD);
+  EXPECT_FALSE(path_exists("/sys/fs/cgroup/memory/gantry/" + id_));
 }
 
 TEST_F(LauncherTest, ROOT_MissingBindSourceNamesStepAndPathAndLeavesNothing) {
