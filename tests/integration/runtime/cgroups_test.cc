@@ -20,6 +20,7 @@
 #include "runtime/cgroups/detect.h"
 #include "runtime/cgroups/factory.h"
 #include "runtime/cgroups/stats.h"
+#include "runtime/cgroups/v1.h"
 #include "runtime/cgroups/v2.h"
 
 namespace gantry::runtime {
@@ -104,6 +105,12 @@ void daemonize(int in, int out) {
     ::_exit(0);
   }
   ::waitpid(p, nullptr, 0);
+}
+
+// Forks forever; every child does too. Run only under a pids limit.
+void fork_bomb(int, int out) {
+  report(out, "armed");
+  for (;;) (void)::fork();
 }
 
 std::map<std::string, std::string> proc_cgroups(pid_t pid) {
@@ -279,6 +286,24 @@ TEST_F(CgroupsV1Test, CGROUPS1_PidsLimitStopsAForkBomb) {
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
 }
 
+TEST_F(CgroupsV1Test, CGROUPS1_KillAllStopsARunningForkBomb) {
+  Resources r;
+  r.pids_limit = 64;
+  ASSERT_TRUE(manager_->create(r).ok());
+  TestChild child(fork_bomb);
+  ASSERT_TRUE(manager_->add_process(child.pid()).ok());
+  child.send();
+  ASSERT_EQ(child.read_line(), "armed");
+  ASSERT_TRUE(manager_->kill_all(SIGKILL).ok());
+  // Everything the bomb made comes to us (subreaper): wait for all of it to die. A process
+  // kill_all missed would keep forking, and this wait would not end.
+  int status = child.wait();
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+  while (::waitpid(-1, nullptr, 0) > 0) {
+  }
+  EXPECT_TRUE(manager_->pids()->empty());
+}
+
 TEST_F(CgroupsV1Test, CGROUPS1_MemoryLimitOomKillsAnAllocator) {
   Resources r;
   r.memory_limit = 32 << 20;
@@ -372,6 +397,42 @@ TEST_F(CgroupsV2Test, CGROUPS2_TracksAProcess) {
   int status = child.wait();
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
   EXPECT_FALSE(path_exists(dir_));
+}
+
+TEST_F(CgroupsV2Test, CGROUPS2_KillAllStopsARunningForkBomb) {
+  auto controllers = read_file(join_path(layout_.unified_mount, "cgroup.controllers"));
+  ASSERT_TRUE(controllers.ok());
+  Resources r;
+  std::unique_ptr<CgroupManager> limiter;  // a v1 pids cgroup when v2 has no pids controller
+  if (controllers->find("pids") != std::string::npos) {
+    r.pids_limit = 64;
+  } else if (layout_.v1_hierarchy("pids")) {
+    CgroupV1Hierarchy pids = *layout_.v1_hierarchy("pids");
+    limiter =
+        std::make_unique<CgroupV1Manager>(std::vector<CgroupV1Hierarchy>{pids}, path_ + "-limit");
+    Resources limit;
+    limit.pids_limit = 64;
+    ASSERT_TRUE(limiter->create(limit).ok());
+  } else {
+    GTEST_SKIP() << "no pids controller to keep a fork bomb bounded";
+  }
+  ASSERT_TRUE(manager_->create(r).ok());
+  TestChild child(fork_bomb);
+  if (limiter) {
+    ASSERT_TRUE(limiter->add_process(child.pid()).ok());
+  }
+  ASSERT_TRUE(manager_->add_process(child.pid()).ok());
+  child.send();
+  ASSERT_EQ(child.read_line(), "armed");
+  ASSERT_TRUE(manager_->kill_all(SIGKILL).ok());
+  int status = child.wait();
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+  while (::waitpid(-1, nullptr, 0) > 0) {
+  }
+  EXPECT_TRUE(manager_->pids()->empty());
+  if (limiter) {
+    EXPECT_TRUE(limiter->destroy().ok());
+  }
 }
 
 TEST_F(CgroupsV2Test, CGROUPS2_FreezeStopsAndThawResumes) {
