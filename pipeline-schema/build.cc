@@ -181,7 +181,8 @@ class Builder {
     }
     auto suggestion = keywords::did_you_mean(e.key, keywords::keywords_for("global"));
     bool job_like = e.value.is_map() && (e.value.has_value("script") || e.value.has_value("trigger") ||
-                                         e.value.has_value("run") || e.value.has_value("stage"));
+                                         e.value.has_value("run") || e.value.has_value("stage") ||
+                                         e.value.has_value("extends"));
     if (suggestion && !job_like) {
       diags_.error(e.key_loc, "unknown keyword " + quote(e.key) + " (did you mean " +
                                   quote(*suggestion) + "?)");

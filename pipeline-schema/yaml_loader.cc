@@ -16,6 +16,7 @@ namespace {
 // Aliases are copied into the tree, so a "billion laughs" document could grow without bound;
 // real pipelines stay far below this.
 constexpr std::size_t kMaxNodes = 250'000;
+constexpr std::size_t kMaxDocuments = 64;
 
 struct ParseAbort {
   SourceLocation loc;
@@ -29,8 +30,10 @@ class TreeBuilder : public YAML::EventHandler {
   TreeBuilder(const std::string& file, Diagnostics& diags) : file_(file), diags_(diags) {}
 
   std::vector<Node>& documents() { return documents_; }
+  // Where the last parse event was, for errors yaml-cpp reports without a position.
+  const SourceLocation& last_location() const { return last_; }
 
-  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentStart(const YAML::Mark& mark) override { loc(mark); }
   void OnDocumentEnd() override {
     documents_.push_back(doc_.value_or(Node::null(SourceLocation{file_, 1, 1})));
     doc_.reset();
@@ -92,8 +95,9 @@ class TreeBuilder : public YAML::EventHandler {
     std::vector<std::pair<std::size_t, Node>> merges;
   };
 
-  SourceLocation loc(const YAML::Mark& mark) const {
-    return SourceLocation{file_, mark.line + 1, mark.column + 1};
+  SourceLocation loc(const YAML::Mark& mark) {
+    last_ = SourceLocation{file_, mark.line + 1, mark.column + 1};
+    return last_;
   }
 
   static void set_tag(Node& n, const std::string& tag) {
@@ -211,6 +215,7 @@ class TreeBuilder : public YAML::EventHandler {
   std::optional<Node> doc_;
   std::vector<Node> documents_;
   std::size_t nodes_ = 0;
+  SourceLocation last_;
 };
 
 }  // namespace
@@ -220,7 +225,17 @@ std::optional<Node> parse_yaml(std::string_view text, const std::string& file, D
   TreeBuilder builder(file, diags);
   try {
     YAML::Parser parser(in);
+    // yaml-cpp 0.7 can report empty documents forever on some malformed input (a stray
+    // document marker or tag); a pipeline has one or two documents, so stop well before that.
     while (parser.HandleNextDocument(builder)) {
+      if (builder.documents().size() > kMaxDocuments) {
+        SourceLocation where = builder.last_location();
+        if (where.file.empty()) where.file = file;
+        diags.error(where, "yaml syntax error: the parser stopped making progress after this "
+                           "point (more than " + std::to_string(kMaxDocuments) +
+                           " YAML documents); check the indentation and quoting here");
+        return std::nullopt;
+      }
     }
   } catch (const ParseAbort& e) {
     diags.error(e.loc, e.message);

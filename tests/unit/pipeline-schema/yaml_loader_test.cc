@@ -154,3 +154,17 @@ TEST(NodeTest, DeepMergeMergesMapsAndReplacesLists) {
 
 }  // namespace
 }  // namespace gantry::schema
+
+namespace gantry::schema {
+namespace {
+
+TEST(YamlLoaderTest, StrayFlowCommaIsAnErrorNotAHang) {
+  // yaml-cpp 0.7 reports empty documents forever for this input; the loader must stop.
+  Diagnostics d;
+  EXPECT_FALSE(parse_yaml(", x\n", "p.yml", d).has_value());
+  ASSERT_EQ(d.error_count(), 1u);
+  EXPECT_EQ(d.all()[0].loc.str(), "p.yml:1:1");
+}
+
+}  // namespace
+}  // namespace gantry::schema
