@@ -38,8 +38,12 @@ FakeCgroupFs::FakeCgroupFs(Flavour flavour) : flavour_(flavour) {
 }
 
 void FakeCgroupFs::make_cgroup(const std::string& dir) {
-  GANTRY_CHECK(make_dirs(dir).ok());
-  for (const auto& [file, content] : new_dir_files) put(join_path(dir, file), content);
+  // Every directory made on the way is a cgroup too, with its control files.
+  if (!is_directory(dir) && dir.rfind('/') > 0) make_cgroup(parent_of(dir));
+  if (!is_directory(dir)) GANTRY_CHECK(make_dirs(dir).ok());
+  for (const auto& [file, content] : new_dir_files) {
+    if (!path_exists(join_path(dir, file))) put(join_path(dir, file), content);
+  }
 }
 
 void FakeCgroupFs::put(const std::string& path, const std::string& content) {

@@ -31,7 +31,8 @@ class FakeCgroupFs : public runtime::CgroupFs {
 
   explicit FakeCgroupFs(Flavour flavour);
 
-  // Makes `dir` (and parents) as a cgroup root or existing cgroup, with the flavour's files.
+  // Makes `dir` (and missing parents) as cgroups, each with the flavour's files (existing
+  // files are kept).
   void make_cgroup(const std::string& dir);
   // Writes a file directly (not recorded): test set-up, like the kernel changing a value.
   void put(const std::string& path, const std::string& content);
