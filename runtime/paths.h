@@ -8,6 +8,18 @@
 //       ├── lock                 flock()ed by every command that reads-then-changes the container
 //       └── exec.fifo            create's init blocks opening it for writing; `start` opens it
 //                                for reading and removes it; gone == started
+//
+// Images (runtime/image/), under the Gantry state root:
+//   <gantry root>/
+//   ├── blobs/sha256/<hex>       verified image blobs (manifests, configs, layers), read-only
+//   ├── ingest/                  blobs being written: <hex>.lock (flock), <hex>.<rand> temp files
+//   ├── images.json              image name → manifest/config/layers/chain ids, atomic rewrite
+//   ├── images.lock              flock for images.json read-modify-write
+//   ├── gc.lock                  shared by pulls/loads/imports, exclusive for `image prune`
+//   └── snapshots/
+//       ├── <chain-hex>/         one layer unpacked (an overlayfs lowerdir), shared by images
+//       ├── .tmp-<chain-hex>-*   a layer being unpacked; renamed into place when verified
+//       └── .locks/<chain-hex>   flock per chain id while unpacking or removing
 #pragma once
 
 #include <string>
@@ -34,6 +46,13 @@ inline std::string lock_file(std::string_view container_dir) {
 }
 inline std::string exec_fifo(std::string_view container_dir) {
   return join_path(container_dir, "exec.fifo");
+}
+
+inline std::string blobs_dir(std::string_view gantry_root) {
+  return join_path(gantry_root, "blobs/sha256");
+}
+inline std::string snapshots_dir(std::string_view gantry_root) {
+  return join_path(gantry_root, "snapshots");
 }
 
 }  // namespace gantry::runtime::paths

@@ -9,6 +9,7 @@
 #include <ctime>
 
 #include "common/file.h"
+#include "runtime/paths.h"
 
 namespace gantry::runtime::image {
 
@@ -181,7 +182,7 @@ Result<UniqueFd> ContentStore::lock_exclusive() {
 }
 
 std::string ContentStore::blob_path(const Digest& d) const {
-  return join_path(root_, "blobs/" + d.algorithm + "/" + d.hex);
+  return join_path(paths::blobs_dir(root_), d.hex);  // parse_digest admits only sha256
 }
 
 bool ContentStore::has(const Digest& d) const {
@@ -276,7 +277,7 @@ Status ContentStore::remove(const Digest& d) {
 }
 
 Result<std::vector<Digest>> ContentStore::list_blobs() const {
-  GANTRY_ASSIGN_OR_RETURN(auto names, list_dir(join_path(root_, "blobs/sha256")));
+  GANTRY_ASSIGN_OR_RETURN(auto names, list_dir(paths::blobs_dir(root_)));
   std::vector<Digest> out;
   for (const auto& n : names) {
     auto d = parse_digest("sha256:" + n);

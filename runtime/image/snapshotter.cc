@@ -10,6 +10,7 @@
 #include "common/file.h"
 #include "common/logging.h"
 #include "common/unique_fd.h"
+#include "runtime/paths.h"
 
 namespace gantry::runtime::image {
 
@@ -37,7 +38,7 @@ Result<UniqueFd> lock_path(const std::string& path, int op) {
 
 Result<std::shared_ptr<Snapshotter>> Snapshotter::open(const std::string& root,
                                                        UnpackOptions options) {
-  std::string dir = join_path(root, "snapshots");
+  std::string dir = paths::snapshots_dir(root);
   auto st = make_dirs(join_path(dir, ".locks"), 0700);
   if (!st.ok()) return std::move(st).error().with_context("open snapshots");
   ::chmod(dir.c_str(), 0711);  // overlay lowerdirs must be reachable by the container's users
