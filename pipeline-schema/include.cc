@@ -155,7 +155,7 @@ class Expander {
     }
     if (has_wildcard(path)) {
       bool any = false;
-      for (const auto& f : files_.list()) {
+      for (const auto& f : files_.list(wildcard_base_dir(path))) {
         if (wildcard_match(path, f)) {
           located_.emplace_back(f, loc);
           any = true;

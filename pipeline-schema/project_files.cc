@@ -60,9 +60,16 @@ bool DiskProjectFiles::exists(const std::string& path) const {
   return ::stat(join_path(root_, path).c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
-std::vector<std::string> DiskProjectFiles::list() const {
-  if (listed_) return files_;
-  listed_ = true;
+std::string wildcard_base_dir(std::string_view pattern) {
+  std::string p = normalize_project_path(pattern);
+  auto star = p.find('*');
+  if (star == std::string::npos) star = p.size();
+  auto slash = p.rfind('/', star);
+  return slash == std::string::npos ? "" : p.substr(0, slash);
+}
+
+std::vector<std::string> DiskProjectFiles::list(const std::string& under) const {
+  std::vector<std::string> files;
   std::function<void(const std::string&)> walk = [&](const std::string& rel) {
     auto entries = list_dir(rel.empty() ? root_ : join_path(root_, rel));
     if (!entries.ok()) return;
@@ -74,13 +81,13 @@ std::vector<std::string> DiskProjectFiles::list() const {
       if (S_ISDIR(st.st_mode)) {
         if (name[0] != '.') walk(child);
       } else if (S_ISREG(st.st_mode)) {
-        files_.push_back(child);
+        files.push_back(child);
       }
     }
   };
-  walk("");
-  std::sort(files_.begin(), files_.end());
-  return files_;
+  walk(normalize_project_path(under));
+  std::sort(files.begin(), files.end());
+  return files;
 }
 
 Result<std::string> FakeProjectFiles::read(const std::string& path) const {
@@ -91,9 +98,12 @@ Result<std::string> FakeProjectFiles::read(const std::string& path) const {
   return it->second;
 }
 
-std::vector<std::string> FakeProjectFiles::list() const {
+std::vector<std::string> FakeProjectFiles::list(const std::string& under) const {
+  std::string prefix = normalize_project_path(under);
+  if (!prefix.empty()) prefix += "/";
   std::vector<std::string> out;
-  for (const auto& [path, _] : files_) out.push_back(path);
+  for (const auto& [path, _] : files_)
+    if (path.rfind(prefix, 0) == 0) out.push_back(path);
   return out;
 }
 

@@ -19,9 +19,9 @@ class ProjectFiles {
   // Contents of `path` (relative, no leading '/'); kNotFound when it does not exist.
   virtual Result<std::string> read(const std::string& path) const = 0;
   virtual bool exists(const std::string& path) const = 0;
-  // Every regular file in the project, relative paths, sorted. Hidden directories such as .git
-  // are skipped, hidden files are listed.
-  virtual std::vector<std::string> list() const = 0;
+  // Every regular file under directory `under` ("" = the whole project), as project paths,
+  // sorted. Hidden directories such as .git are skipped below `under`; hidden files are listed.
+  virtual std::vector<std::string> list(const std::string& under = "") const = 0;
 };
 
 class DiskProjectFiles final : public ProjectFiles {
@@ -29,12 +29,10 @@ class DiskProjectFiles final : public ProjectFiles {
   explicit DiskProjectFiles(std::string root) : root_(std::move(root)) {}
   Result<std::string> read(const std::string& path) const override;
   bool exists(const std::string& path) const override;
-  std::vector<std::string> list() const override;
+  std::vector<std::string> list(const std::string& under = "") const override;
 
  private:
   std::string root_;
-  mutable bool listed_ = false;
-  mutable std::vector<std::string> files_;
 };
 
 class FakeProjectFiles final : public ProjectFiles {
@@ -42,7 +40,7 @@ class FakeProjectFiles final : public ProjectFiles {
   void add(std::string path, std::string content) { files_[std::move(path)] = std::move(content); }
   Result<std::string> read(const std::string& path) const override;
   bool exists(const std::string& path) const override { return files_.count(path) > 0; }
-  std::vector<std::string> list() const override;
+  std::vector<std::string> list(const std::string& under = "") const override;
 
  private:
   std::map<std::string, std::string> files_;
@@ -53,6 +51,9 @@ class FakeProjectFiles final : public ProjectFiles {
 // the pattern is ignored (paths are relative to the project root).
 bool wildcard_match(std::string_view pattern, std::string_view path);
 bool has_wildcard(std::string_view pattern);
+// The directory part of a pattern before its first wildcard ("ci/jobs" for "ci/jobs/*.yml"),
+// so a listing can start there instead of at the project root.
+std::string wildcard_base_dir(std::string_view pattern);
 
 // Normalizes a project path: strips a leading '/' and "./", collapses "//".
 std::string normalize_project_path(std::string_view path);

@@ -337,3 +337,30 @@ job:
 
 }  // namespace
 }  // namespace gantry::schema
+
+#include "common/file.h"
+#include "tests/support/temp_dir.h"
+
+namespace gantry::schema {
+namespace {
+
+TEST(LoadTest, WildcardIncludeFromAHiddenDirectoryOnDisk) {
+  // `.gitlab/ci/*.yml` is the commonest layout; the listing starts at the pattern's directory,
+  // so a hidden directory named in the pattern is searched, while `.git` below is not.
+  testing::TempDir dir;
+  ASSERT_TRUE(make_dirs(dir.file(".gitlab/ci/.git")).ok());
+  ASSERT_TRUE(write_file(dir.file(".gitlab/ci/build.yml"), "build: {script: make}\n").ok());
+  ASSERT_TRUE(write_file(dir.file(".gitlab/ci/.git/x.yml"), "nope: {script: x}\n").ok());
+  ASSERT_TRUE(write_file(dir.file(".gitlab-ci.yml"), "include: '.gitlab/ci/**.yml'\n").ok());
+  auto l = load_pipeline(dir.path());
+  ASSERT_TRUE(l.ok()) << l.error().message();
+  EXPECT_TRUE(l->ok()) << l->diagnostics.render();
+  EXPECT_NE(l->pipeline.find_job("build"), nullptr);
+  EXPECT_EQ(l->pipeline.find_job("nope"), nullptr);
+  EXPECT_EQ(wildcard_base_dir("/ci/jobs/*.yml"), "ci/jobs");
+  EXPECT_EQ(wildcard_base_dir("*.yml"), "");
+  EXPECT_EQ(wildcard_base_dir("a/**/b/*.yml"), "a");
+}
+
+}  // namespace
+}  // namespace gantry::schema
