@@ -261,6 +261,12 @@ class Builder {
       }
     }
     job.is_trigger = n.has_value("trigger");
+    // GitLab reads a job with `script` as a normal job, where `trigger` is not a keyword.
+    if (job.is_trigger && n.has_value("script")) {
+      r.error(n.find_entry("trigger")->key_loc,
+              "'trigger' cannot be used together with 'script' (a trigger job starts a "
+              "downstream pipeline instead of running commands)");
+    }
     if (const Node* t = n.get("trigger")) {
       if (t->is_map()) r.check_keys(*t, "trigger", "trigger");
       else if (!t->is_string()) r.type_error(*t, "trigger", "a project path or a map");

@@ -86,8 +86,9 @@ constexpr Keyword kGlobalVariableEntry[] = {
 };
 constexpr Keyword kChanges[] = {{"paths", E}, {"compare_to", E}};
 constexpr Keyword kExists[] = {{"paths", E}, {"project", E}, {"ref", E}};
+// Known, so typos are caught; the `trigger` keyword itself carries the "not executed" warning.
 constexpr Keyword kTrigger[] = {
-    {"project", S}, {"branch", S}, {"strategy", S}, {"include", S}, {"forward", S}, {"inputs", S},
+    {"project", E}, {"branch", E}, {"strategy", E}, {"include", E}, {"forward", E}, {"inputs", E},
 };
 
 struct Context {
