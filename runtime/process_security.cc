@@ -23,6 +23,10 @@ Result<ProcessSecurity> prepare_process_security(const Process& process,
       sec.warnings.push_back("linux.seccomp: " + names + " unknown to libseccomp " +
                              libseccomp_version() + "; rules for them skipped");
     }
+    for (const auto& arch : sec.seccomp->skipped_architectures) {
+      sec.ignored.push_back("linux.seccomp.architectures: '" + arch +
+                            "' has the other byte order than this host; left out");
+    }
   }
   return sec;
 }

@@ -149,6 +149,7 @@ Result<CompiledSeccomp> compile_seccomp(const SeccompProfile& profile) {
   // rules otherwise cost every syscall a linear walk. Best effort: older libseccomp lacks it.
   (void)seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_OPTIMIZE, 2);
 
+  CompiledSeccomp compiled;
   for (size_t i = 0; i < profile.architectures.size(); ++i) {
     std::optional<uint32_t> token = arch_token(profile.architectures[i]);
     std::string path = "linux.seccomp.architectures[" + std::to_string(i) + "]";
@@ -158,12 +159,18 @@ Result<CompiledSeccomp> compile_seccomp(const SeccompProfile& profile) {
     }
     int rc = seccomp_arch_add(ctx.get(), *token);
     if (rc == -EEXIST) continue;  // the native one, or listed twice
+    // One filter cannot mix byte orders, and a host runs programs of its own byte order only
+    // (an s390x or ppc64 binary cannot run on x86_64): leaving such an architecture out
+    // changes nothing the filter could ever see.
+    if (rc == -EDOM) {
+      compiled.skipped_architectures.push_back(profile.architectures[i]);
+      continue;
+    }
     if (rc < 0) {
       return seccomp_error(path + ": add architecture '" + profile.architectures[i] + "'", rc);
     }
   }
 
-  CompiledSeccomp compiled;
   compiled.flags = profile.flags;
   for (const SeccompRule& rule : profile.rules) {
     const uint32_t action = to_scmp_action(rule.action);
@@ -178,7 +185,14 @@ Result<CompiledSeccomp> compile_seccomp(const SeccompProfile& profile) {
         if (!seen) compiled.skipped_syscalls.push_back(name);
         continue;
       }
-      if (int rc = add_rule(ctx.get(), action, nr, rule.conditions); rc < 0) {
+      int rc = add_rule(ctx.get(), action, nr, rule.conditions);
+      if (rc == -EEXIST) {
+        return Error(ErrorCode::kInvalidArgument,
+                     "linux.seccomp.syscalls[" + std::to_string(rule.spec_index) + "].names[" +
+                         std::to_string(j) + "]: '" + name +
+                         "' already has a rule with the same conditions and another action");
+      }
+      if (rc < 0) {
         return seccomp_error("linux.seccomp.syscalls[" + std::to_string(rule.spec_index) +
                                  "].names[" + std::to_string(j) + "]: add rule for '" + name +
                                  "'",

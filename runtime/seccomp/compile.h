@@ -22,6 +22,9 @@ struct CompiledSeccomp {
   // Syscall names this libseccomp does not know, skipped as runc does; the caller may log
   // them. Not read by the child.
   std::vector<std::string> skipped_syscalls;
+  // Architectures of the other byte order than this host's: a filter cannot hold both, and no
+  // such program can run here. Not read by the child.
+  std::vector<std::string> skipped_architectures;
 };
 
 // Compiles a validated profile. The native architecture is always in the filter; the

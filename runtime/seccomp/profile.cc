@@ -10,6 +10,24 @@ namespace {
 constexpr uint32_t kMaxErrno = 4095;   // larger values are not errnos to the kernel
 constexpr uint32_t kMaxTraceMsg = 0xffff;  // SECCOMP_RET_DATA
 
+constexpr std::pair<std::string_view, SeccompActionKind> kActions[] = {
+    {"SCMP_ACT_KILL", SeccompActionKind::kKillThread},  // libseccomp's and runc's alias
+    {"SCMP_ACT_KILL_PROCESS", SeccompActionKind::kKillProcess},
+    {"SCMP_ACT_KILL_THREAD", SeccompActionKind::kKillThread},
+    {"SCMP_ACT_TRAP", SeccompActionKind::kTrap},
+    {"SCMP_ACT_ERRNO", SeccompActionKind::kErrno},
+    {"SCMP_ACT_TRACE", SeccompActionKind::kTrace},
+    {"SCMP_ACT_ALLOW", SeccompActionKind::kAllow},
+    {"SCMP_ACT_LOG", SeccompActionKind::kLog},
+};
+
+constexpr std::pair<std::string_view, SeccompOp> kOps[] = {
+    {"SCMP_CMP_NE", SeccompOp::kNotEqual},     {"SCMP_CMP_LT", SeccompOp::kLess},
+    {"SCMP_CMP_LE", SeccompOp::kLessEqual},    {"SCMP_CMP_EQ", SeccompOp::kEqual},
+    {"SCMP_CMP_GE", SeccompOp::kGreaterEqual}, {"SCMP_CMP_GT", SeccompOp::kGreater},
+    {"SCMP_CMP_MASKED_EQ", SeccompOp::kMaskedEqual},
+};
+
 Error invalid(std::string path, std::string_view what) {
   return Error(ErrorCode::kInvalidArgument, std::move(path) + ": " + std::string(what));
 }
@@ -19,27 +37,20 @@ std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
 Result<SeccompAction> parse_action(const std::string& name, std::optional<uint32_t> errno_ret,
                                    const std::string& path, const std::string& errno_path) {
   SeccompAction action;
-  if (name == "SCMP_ACT_KILL" || name == "SCMP_ACT_KILL_THREAD") {
-    action.kind = SeccompActionKind::kKillThread;
-  } else if (name == "SCMP_ACT_KILL_PROCESS") {
-    action.kind = SeccompActionKind::kKillProcess;
-  } else if (name == "SCMP_ACT_TRAP") {
-    action.kind = SeccompActionKind::kTrap;
-  } else if (name == "SCMP_ACT_ERRNO") {
-    action.kind = SeccompActionKind::kErrno;
-  } else if (name == "SCMP_ACT_TRACE") {
-    action.kind = SeccompActionKind::kTrace;
-  } else if (name == "SCMP_ACT_ALLOW") {
-    action.kind = SeccompActionKind::kAllow;
-  } else if (name == "SCMP_ACT_LOG") {
-    action.kind = SeccompActionKind::kLog;
-  } else if (name == "SCMP_ACT_NOTIFY") {
-    return Error(ErrorCode::kUnimplemented,
-                 path + ": action 'SCMP_ACT_NOTIFY' is not supported (gantry has no seccomp "
-                        "notify listener)");
-  } else if (name.empty()) {
-    return invalid(path, "missing action");
-  } else {
+  bool known = false;
+  for (const auto& [n, kind] : kActions) {
+    if (n == name) {
+      action.kind = kind;
+      known = true;
+    }
+  }
+  if (!known) {
+    if (name == "SCMP_ACT_NOTIFY") {
+      return Error(ErrorCode::kUnimplemented,
+                   path + ": action 'SCMP_ACT_NOTIFY' is not supported (gantry has no seccomp "
+                          "notify listener)");
+    }
+    if (name.empty()) return invalid(path, "missing action");
     return invalid(path, "unknown action " + quoted(name));
   }
 
@@ -59,12 +70,6 @@ Result<SeccompAction> parse_action(const std::string& name, std::optional<uint32
 }
 
 Result<SeccompOp> parse_op(const std::string& name, const std::string& path) {
-  static const std::pair<std::string_view, SeccompOp> kOps[] = {
-      {"SCMP_CMP_NE", SeccompOp::kNotEqual},     {"SCMP_CMP_LT", SeccompOp::kLess},
-      {"SCMP_CMP_LE", SeccompOp::kLessEqual},    {"SCMP_CMP_EQ", SeccompOp::kEqual},
-      {"SCMP_CMP_GE", SeccompOp::kGreaterEqual}, {"SCMP_CMP_GT", SeccompOp::kGreater},
-      {"SCMP_CMP_MASKED_EQ", SeccompOp::kMaskedEqual},
-  };
   for (const auto& [n, op] : kOps) {
     if (n == name) return op;
   }
@@ -82,6 +87,18 @@ bool plausible_syscall_name(std::string_view name) {
 }
 
 }  // namespace
+
+std::vector<std::string_view> known_seccomp_actions() {
+  std::vector<std::string_view> names;
+  for (const auto& a : kActions) names.push_back(a.first);
+  return names;
+}
+
+std::vector<std::string_view> known_seccomp_operators() {
+  std::vector<std::string_view> names;
+  for (const auto& o : kOps) names.push_back(o.first);
+  return names;
+}
 
 const std::vector<std::string_view>& known_seccomp_architectures() {
   static const std::vector<std::string_view> kArchs = {

@@ -56,7 +56,9 @@ struct SeccompProfile {
 // flags) is kUnimplemented; anything malformed is kInvalidArgument. Both name the field.
 Result<SeccompProfile> validate_seccomp(const Seccomp& seccomp);
 
-// The architectures Gantry accepts ("SCMP_ARCH_X86_64", ...), for docs and tests.
-const std::vector<std::string_view>& known_seccomp_architectures();
+// The names Gantry accepts, for `gantry runtime features`, docs and tests.
+std::vector<std::string_view> known_seccomp_actions();    // "SCMP_ACT_ALLOW", ... (no NOTIFY)
+std::vector<std::string_view> known_seccomp_operators();  // "SCMP_CMP_EQ", ...
+const std::vector<std::string_view>& known_seccomp_architectures();  // "SCMP_ARCH_X86_64", ...
 
 }  // namespace gantry::runtime

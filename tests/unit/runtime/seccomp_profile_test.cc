@@ -145,6 +145,34 @@ TEST(SeccompCompileTest, UnknownSyscallNamesAreSkippedAndListed) {
   EXPECT_FALSE(c->program.empty());
 }
 
+TEST(SeccompCompileTest, ConflictingRulesNameTheSecondOne) {
+  SeccompArg fd1{0, 1, 0, "SCMP_CMP_EQ"};
+  SeccompSyscall eperm = rule({"write"}, "SCMP_ACT_ERRNO", {fd1});
+  SeccompSyscall enosys = rule({"read", "write"}, "SCMP_ACT_ERRNO", {fd1});
+  enosys.errno_ret = ENOSYS;
+  auto c = compile_seccomp(allow_all_but({eperm, enosys}));
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(c.error().message(),
+            "linux.seccomp.syscalls[1].names[1]: 'write' already has a rule with the same "
+            "conditions and another action");
+}
+
+TEST(SeccompCompileTest, ArchitecturesOfTheOtherByteOrderAreLeftOut) {
+  Seccomp s = allow_all_but({rule({"mount"}, "SCMP_ACT_ERRNO")});
+  s.architectures = {"SCMP_ARCH_X86_64", "SCMP_ARCH_S390X", "SCMP_ARCH_AARCH64",
+                     "SCMP_ARCH_PPC64"};
+  auto c = compile_seccomp(s);
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  if (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__) {
+    EXPECT_EQ(c->skipped_architectures,
+              (std::vector<std::string>{"SCMP_ARCH_S390X", "SCMP_ARCH_PPC64"}));
+  } else {
+    EXPECT_EQ(c->skipped_architectures,
+              (std::vector<std::string>{"SCMP_ARCH_X86_64", "SCMP_ARCH_AARCH64"}));
+  }
+}
+
 TEST(SeccompCompileTest, CompileReportsValidationErrors) {
   auto c = compile_seccomp(allow_all_but({rule({"mount"}, "SCMP_ACT_BOGUS")}));
   ASSERT_FALSE(c.ok());
