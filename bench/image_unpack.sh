@@ -75,7 +75,8 @@ time_cmd() {
     if ! /usr/bin/time -f %e -o "$work/time" bash -c "$cmd" >"$work/out" 2>&1; then
       echo "failed: $cmd" >&2
       cat "$work/out" >&2
-      exit 1
+      echo failed
+      return
     fi
     times+=("$(tail -1 "$work/time")")
   done
@@ -107,6 +108,6 @@ echo "| tool | seconds | × gantry load |"
 echo "| --- | ---: | ---: |"
 for k in gantry-load gantry-load-present umoci-unpack podman-pull-oci tar-xzf; do
   [ -n "${result[$k]:-}" ] || continue
-  ratio=$(awk -v a="${result[$k]}" -v b="$base" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
+  ratio=$(awk -v a="${result[$k]}" -v b="$base" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b; else print "-" }')
   echo "| $k | ${result[$k]} | $ratio |"
 done

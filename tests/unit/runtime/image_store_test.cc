@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "common/file.h"
 #include "runtime/image/image_store.h"
@@ -141,6 +143,52 @@ TEST_F(ImageStoreTest, PruneKeepsWhatIsUsed) {
   auto again = store_->prune();
   EXPECT_TRUE(again->removed_blobs.empty());
   EXPECT_TRUE(again->removed_snapshots.empty());
+}
+
+}  // namespace
+}  // namespace gantry::runtime::image
+
+namespace gantry::runtime::image {
+namespace {
+
+TEST(ImageStoreConcurrencyTest, TwoProcessesStoringOneImageShareOneSnapshotPerLayer) {
+  gantry::testing::TempDir dir;
+  LayerTar base, app;
+  base.dir("bin").file("bin/sh", std::string(200000, 's'), 0755);
+  app.file("app", "v1");
+  std::string m;
+  {
+    auto s = ImageStore::open(dir.path(), UnpackOptions{.privileged = false});
+    ASSERT_TRUE(s.ok());
+    m = gantry::testing::store_test_image((*s)->content(), {base, app});
+  }
+  std::vector<pid_t> kids;
+  for (int i = 0; i < 3; ++i) {
+    pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      auto s = ImageStore::open(dir.path(), UnpackOptions{.privileged = false});
+      if (!s.ok()) ::_exit(2);
+      auto lease = (*s)->content().lease();
+      auto r = (*s)->commit_image("localhost/x:" + std::to_string(i), m, *parse_platform("linux/amd64"));
+      ::_exit(r.ok() ? 0 : 1);
+    }
+    kids.push_back(pid);
+  }
+  for (pid_t pid : kids) {
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+  auto s = ImageStore::open(dir.path(), UnpackOptions{.privileged = false});
+  EXPECT_EQ((*s)->content().list_images()->size(), 3u);
+  auto snaps = *(*s)->snapshots().list();
+  EXPECT_EQ(snaps.size(), 2u);
+  auto entries = *list_dir(dir.file("snapshots"));
+  for (const auto& e : entries) EXPECT_FALSE(e.starts_with(".tmp-")) << e;
+  auto dirs = (*s)->lower_dirs(*(*s)->find("localhost/x:2"));
+  ASSERT_TRUE(dirs.ok());
+  EXPECT_EQ(read_file((*dirs)[0] + "/bin/sh")->size(), 200000u);
 }
 
 }  // namespace
