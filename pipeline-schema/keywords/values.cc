@@ -567,6 +567,14 @@ std::optional<std::vector<Rule>> read_rules(Reader& r, const Node& n, std::strin
         r.error(s->loc(), quote(key_path(path, "start_in")) + " must be one week or less");
       }
     }
+    if (rule.start_in && rule.when != When::kDelayed) {
+      r.error(item->find_entry("start_in")->key_loc,
+              quote(key_path(path, "start_in")) + " is only valid with 'when: delayed'");
+    }
+    if (item->entries().empty()) {
+      r.error(item->loc(), "a rule in " + quote(path) +
+                               " must not be empty; give it 'if', 'changes', 'exists' or 'when'");
+    }
     if (rule.when == When::kDelayed && !rule.start_in) {
       r.error(rule.when_loc, quote(key_path(path, "when")) + " is 'delayed' but 'start_in' is missing");
     }
