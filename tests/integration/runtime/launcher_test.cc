@@ -188,6 +188,20 @@ TEST_F(LauncherTest, ROOT_RlimitsApply) {
   EXPECT_EQ(r.out, "256\n512\n");
 }
 
+TEST_F(LauncherTest, ROOT_SysctlOomScoreDomainAndDevices) {
+  TestBundle bundle;
+  auto spec = default_spec(
+      bundle, {"sh", "-c",
+               "cat /proc/sys/net/ipv4/ip_forward /proc/self/oom_score_adj /proc/sys/kernel/domainname; "
+               "stat -c '%t,%T %a' /dev/fuse; echo x > /dev/null && readlink /dev/fd && readlink /dev/ptmx"});
+  spec.sysctl = {{"net.ipv4.ip_forward", "1"}};
+  spec.process.oom_score_adj = 500;
+  spec.domainname = "ci.example";
+  spec.devices = {{"/dev/fuse", 'c', 10, 229, 0640, 0, 0}};
+  ASSERT_RUN(r, run(spec));
+  EXPECT_EQ(r.out, "1\n500\nci.example\na,e5 640\n/proc/self/fd\npts/ptmx\n");
+}
+
 TEST_F(LauncherTest, ROOT_UserGroupsCwdAndEnvAreHonoured) {
   TestBundle bundle;
   auto spec = default_spec(bundle, {"/payload", "ids"});
