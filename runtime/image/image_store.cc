@@ -87,6 +87,13 @@ Result<ImageRecord> ImageStore::commit_image(const std::string& name, const std:
     rec.layers.push_back(ld->str());
     rec.size += layer.size;
   }
+  // Storing an image that is already recorded as is (a repeated pull) rewrites nothing.
+  if (auto old = content_->get_image(name); old.ok() && old->digest == rec.digest &&
+                                             old->manifest_digest == rec.manifest_digest &&
+                                             old->config_digest == rec.config_digest &&
+                                             old->layers == rec.layers &&
+                                             old->platform == rec.platform)
+    return *old;
   auto st = content_->put_image(rec);
   if (!st.ok()) return fail(std::move(st).error());
   logger("image")->info("image stored name={} digest={} layers={}", name, rec.digest,

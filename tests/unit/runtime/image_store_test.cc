@@ -56,6 +56,14 @@ TEST_F(ImageStoreTest, LayersUnpackOnceAndAreSharedBetweenImages) {
   EXPECT_EQ(*read_file((*dirs)[0] + "/bin/sh"), "shell");
   EXPECT_EQ(*read_file((*dirs)[1] + "/app"), "v1");
   EXPECT_EQ((*dirs)[0], dir_.file("snapshots/" + a.chain_ids[0].substr(7)));
+
+  // Storing it again (a repeated pull) rewrites nothing: images.json keeps its inode.
+  struct stat before, after;
+  ASSERT_EQ(::stat(dir_.file("images.json").c_str(), &before), 0);
+  ImageRecord again = commit(a.name, a.digest);
+  ASSERT_EQ(::stat(dir_.file("images.json").c_str(), &after), 0);
+  EXPECT_EQ(before.st_ino, after.st_ino);
+  EXPECT_EQ(again.stored_at, a.stored_at);
 }
 
 TEST_F(ImageStoreTest, IndexPicksThePlatformsManifest) {
