@@ -36,5 +36,6 @@ void setup_version_command(CLI::App& command, CommandContext& ctx);
 void setup_lint_command(CLI::App& command, CommandContext& ctx);
 // `gantry image …`: its own table of subcommands in cli/image_cmd.cc.
 void setup_image_command(CLI::App& command, CommandContext& ctx);
+void setup_plan_command(CLI::App& command, CommandContext& ctx);
 
 }  // namespace gantry::cli

@@ -282,9 +282,13 @@ PlanResult make_plan(const Pipeline& pipeline, const TriggerContext& trigger) {
     c.planned.needs = std::move(resolved);
   }
 
-  // A cycle can only form within a stage; the loader reports cycles between job keys, this
-  // catches ones between instances.
-  {
+  // The model-level needs checks (missing jobs, later stages, cycles between job keys) belong
+  // to loading; running them here too costs nothing when the loader already did (a pipeline
+  // with errors is never planned) and keeps make_plan safe on any model. Cycles between
+  // instances are checked only when the job keys are acyclic, so one cycle is reported once.
+  Diagnostics model_needs = check_needs(pipeline);
+  diags.append(model_needs);
+  if (!model_needs.has_errors()) {
     std::vector<DagNode> nodes;
     for (const auto& c : candidates) {
       DagNode n{c.planned.name, {}};
