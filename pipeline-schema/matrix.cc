@@ -19,8 +19,9 @@ std::string matrix_job_name(std::string_view job_name,
 Result<std::vector<JobInstance>> expand_parallel(std::string_view job_name,
                                                  const std::optional<Parallel>& parallel) {
   std::vector<JobInstance> out;
-  if (!parallel || (parallel->count <= 1 && parallel->matrix.empty())) {
-    out.push_back({std::string(job_name), {}, 1, 1});
+  // `parallel: 1` still makes "job 1/1", as GitLab's number strategy does.
+  if (!parallel || (parallel->count < 1 && parallel->matrix.empty())) {
+    out.push_back({std::string(job_name), {}, 0, 1});
     return out;
   }
   if (parallel->matrix.empty()) {

@@ -1,5 +1,6 @@
 // `parallel:` expansion into job instances, named as GitLab names them:
-//   `parallel: N`      → "job 1/N" … "job N/N", CI_NODE_INDEX = i, CI_NODE_TOTAL = N;
+//   `parallel: N`      → "job 1/N" … "job N/N" (also for N = 1), CI_NODE_INDEX = i,
+//                        CI_NODE_TOTAL = N;
 //   `parallel: matrix` → one instance per combination, "job: [v1, v2]" (the values in the order
 //     the variables are written), entries in order, within an entry the first variable varying
 //     slowest; each instance gets its variables, CI_NODE_INDEX and CI_NODE_TOTAL (all instances).
@@ -19,7 +20,7 @@ namespace gantry::schema {
 struct JobInstance {
   std::string name;  // the instance's job name
   std::vector<std::pair<std::string, std::string>> variables;  // matrix values, in order
-  int node_index = 1;  // 1-based
+  int node_index = 0;  // 1-based; 0 when the job has no `parallel:`
   int node_total = 1;
 };
 

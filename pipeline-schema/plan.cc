@@ -348,6 +348,20 @@ PlanResult make_plan(const Pipeline& pipeline, const TriggerContext& trigger) {
   for (size_t i = 0; i < pipeline.stages.size(); ++i) {
     if (has_jobs[i]) plan.stages.push_back(pipeline.stages[i].value);
   }
+  // GitLab creates no pipeline without jobs, nor one whose jobs are all in .pre/.post.
+  bool only_pre_post = std::all_of(plan.jobs.begin(), plan.jobs.end(), [](const PlannedJob& j) {
+    return j.stage == ".pre" || j.stage == ".post";
+  });
+  if (plan.jobs.empty() || only_pre_post) {
+    plan.created = false;
+    plan.stopped_reason = plan.jobs.empty()
+                              ? "no job runs for " + describe_trigger(trigger) +
+                                    ", so no pipeline is created"
+                              : "only .pre/.post jobs run for " + describe_trigger(trigger) +
+                                    ", so no pipeline is created (GitLab needs another job)";
+    plan.jobs.clear();
+    plan.stages.clear();
+  }
   return result;
 }
 

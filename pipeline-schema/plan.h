@@ -55,14 +55,14 @@ struct PlannedJob {
   std::optional<std::string> coverage;
   std::vector<std::string> skipped_keywords;  // accepted but not executed by gantry
   bool is_trigger = false;
-  int node_index = 1;
+  int node_index = 0;  // 1-based among the job's instances; 0 without `parallel:`
   int node_total = 1;
   SourceLocation loc;  // the job's key
 };
 
 struct Plan {
   std::string file;                  // the pipeline file
-  bool created = true;               // false: workflow:rules stopped the pipeline
+  bool created = true;  // false: no pipeline (workflow:rules, no jobs, only .pre/.post jobs)
   std::string stopped_reason;        // why, when !created
   std::optional<std::string> name;   // workflow:name, expanded
   std::vector<std::string> stages;   // stages with at least one job, in order

@@ -260,7 +260,7 @@ PlannedJob job_from(const Json& j) {
   get_opt(j, "coverage", p.coverage);
   p.skipped_keywords = j.value("skipped_keywords", std::vector<std::string>{});
   p.is_trigger = j.value("is_trigger", false);
-  p.node_index = j.value("node_index", 1);
+  p.node_index = j.value("node_index", 0);
   p.node_total = j.value("node_total", 1);
   if (j.contains("location")) p.loc = loc_from(j.at("location"));
   return p;

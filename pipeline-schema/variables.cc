@@ -277,7 +277,7 @@ VariableSet predefined_job_variables(std::string_view job_name, std::string_view
   v.set("CI_JOB_NAME_SLUG", slugify(job_name));
   v.set("CI_JOB_STAGE", std::string(stage));
   v.set("CI_NODE_TOTAL", std::to_string(node_total < 1 ? 1 : node_total));
-  if (node_total > 1) v.set("CI_NODE_INDEX", std::to_string(node_index));
+  if (node_index > 0) v.set("CI_NODE_INDEX", std::to_string(node_index));
   return v;
 }
 

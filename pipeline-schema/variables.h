@@ -66,7 +66,7 @@ VariableSet predefined_pipeline_variables(const TriggerContext& trigger,
                                           std::string_view config_path);
 
 // The job-level ones: CI_JOB_NAME, CI_JOB_NAME_SLUG, CI_JOB_STAGE, CI_NODE_TOTAL and, for
-// parallel jobs, CI_NODE_INDEX (1-based).
+// parallel jobs, CI_NODE_INDEX (1-based; `node_index` 0 means the job has no `parallel:`).
 VariableSet predefined_job_variables(std::string_view job_name, std::string_view stage,
                                      int node_index, int node_total);
 

@@ -19,11 +19,22 @@ TEST(MatrixTest, ParallelCountNamesJobsIOfN) {
   EXPECT_EQ((*r)[1].node_total, 3);
 }
 
+TEST(MatrixTest, ParallelOneIsStillNamedOneOfOne) {
+  Parallel p;
+  p.count = 1;
+  auto r = expand_parallel("shard", p);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->size(), 1u);
+  EXPECT_EQ((*r)[0].name, "shard 1/1");
+  EXPECT_EQ((*r)[0].node_index, 1);
+}
+
 TEST(MatrixTest, NoParallelIsTheJobItself) {
   auto r = expand_parallel("build", std::nullopt);
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r->size(), 1u);
   EXPECT_EQ((*r)[0].name, "build");
+  EXPECT_EQ((*r)[0].node_index, 0);
 }
 
 TEST(MatrixTest, MatrixNamesFollowGitLabsExample) {

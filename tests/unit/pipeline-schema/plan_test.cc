@@ -63,6 +63,23 @@ TEST_F(PlanTest, JobsInStageOrderThenFileOrderAndEmptyStagesDropped) {
   EXPECT_EQ(r.plan.stages, (std::vector<std::string>{"build", "test", "deploy"}));
 }
 
+TEST_F(PlanTest, NoJobsOrOnlyPrePostJobsMeansNoPipeline) {
+  Job& a = add_job("a", "test");
+  a.rules = std::vector<Rule>{rule_if("$CI_COMMIT_TAG")};
+  auto r = make_plan(pipeline_, trigger_);
+  EXPECT_FALSE(r.plan.created);
+  EXPECT_NE(r.plan.stopped_reason.find("no job runs"), std::string::npos);
+  add_job("setup", ".pre");
+  r = make_plan(pipeline_, trigger_);
+  EXPECT_FALSE(r.plan.created);
+  EXPECT_TRUE(r.plan.jobs.empty());
+  EXPECT_NE(r.plan.stopped_reason.find(".pre/.post"), std::string::npos);
+  trigger_.tag = "v1";
+  r = make_plan(pipeline_, trigger_);
+  EXPECT_TRUE(r.plan.created);
+  EXPECT_EQ(names(r.plan), (std::vector<std::string>{"setup", "a"}));
+}
+
 TEST_F(PlanTest, RulesFirstMatchWins) {
   Job& j = add_job("job", "test");
   j.rules = std::vector<Rule>{rule_if("$CI_COMMIT_BRANCH == 'main'", When::kManual),

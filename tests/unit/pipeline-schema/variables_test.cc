@@ -129,7 +129,7 @@ TEST(PredefinedTest, MergeRequestPipelineHasNoCommitBranch) {
 }
 
 TEST(PredefinedTest, JobVariablesHaveNodeIndexOnlyWhenParallel) {
-  auto single = predefined_job_variables("build", "build", 1, 1);
+  auto single = predefined_job_variables("build", "build", 0, 1);
   EXPECT_EQ(*single.value_of("CI_NODE_TOTAL"), "1");
   EXPECT_FALSE(single.contains("CI_NODE_INDEX"));
   auto par = predefined_job_variables("test 2/3", "test", 2, 3);
