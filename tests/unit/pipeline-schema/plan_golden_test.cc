@@ -103,7 +103,9 @@ TEST_P(PlanGoldenTest, MatchesExpected) {
     auto expected = read_file(err_path);
     ASSERT_TRUE(expected.ok());
     EXPECT_EQ(err, *expected) << name;
-    if (expected->find(": error: ") != std::string::npos) EXPECT_EQ(run->exit_code, 1);
+    if (expected->find(": error: ") != std::string::npos) {
+      EXPECT_EQ(run->exit_code, 1);
+    }
   }
 }
 
