@@ -259,6 +259,10 @@ VariableSet predefined_pipeline_variables(const TriggerContext& t, std::string_v
                                                      ? t.default_branch
                                                      : t.merge_request_target_branch);
     v.set("CI_MERGE_REQUEST_EVENT_TYPE", "detached");
+    // Pipelines test these to tell merge request pipelines apart (`if: $CI_MERGE_REQUEST_IID`);
+    // there is no merge request server locally, so they are placeholders (--var overrides).
+    v.set("CI_MERGE_REQUEST_IID", "1");
+    v.set("CI_MERGE_REQUEST_ID", "1");
   }
   v.set("CI_PROJECT_DIR", t.job_project_dir.empty() ? "/builds/" + path : t.job_project_dir);
   v.set("CI_BUILDS_DIR", "/builds");

@@ -61,7 +61,8 @@ std::string slugify(std::string_view text);
 // The pipeline-level predefined variables for a trigger: CI, GITLAB_CI, CI_COMMIT_* (SHA,
 // SHORT_SHA, BEFORE_SHA, REF_NAME, REF_SLUG, BRANCH or TAG), CI_DEFAULT_BRANCH,
 // CI_PIPELINE_SOURCE, CI_PROJECT_* (DIR, PATH, NAME, NAMESPACE, PATH_SLUG), CI_CONFIG_PATH,
-// CI_MERGE_REQUEST_* for merge_request_event, CI_PIPELINE_TRIGGERED for triggers.
+// CI_MERGE_REQUEST_* for merge_request_event (IID/ID are placeholders "1"),
+// CI_PIPELINE_TRIGGERED for triggers.
 VariableSet predefined_pipeline_variables(const TriggerContext& trigger,
                                           std::string_view config_path);
 

@@ -126,6 +126,7 @@ TEST(PredefinedTest, MergeRequestPipelineHasNoCommitBranch) {
   EXPECT_EQ(*v.value_of("CI_COMMIT_REF_NAME"), "topic");
   EXPECT_EQ(*v.value_of("CI_MERGE_REQUEST_SOURCE_BRANCH_NAME"), "topic");
   EXPECT_EQ(*v.value_of("CI_MERGE_REQUEST_TARGET_BRANCH_NAME"), "trunk");
+  EXPECT_TRUE(v.contains("CI_MERGE_REQUEST_IID"));
 }
 
 TEST(PredefinedTest, JobVariablesHaveNodeIndexOnlyWhenParallel) {
