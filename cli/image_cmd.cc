@@ -25,6 +25,7 @@ const CommandEntry kImageCommands[] = {
      setup_image_import_command},
     {"load", "Load images from an OCI image layout or a `docker save` archive",
      setup_image_load_command},
+    {"pull", "Pull an image from its registry", setup_image_pull_command},
 };
 
 std::string human_size(int64_t bytes) {

@@ -23,5 +23,6 @@ void setup_image_rm_command(CLI::App& command, CommandContext& ctx);
 void setup_image_prune_command(CLI::App& command, CommandContext& ctx);
 void setup_image_import_command(CLI::App& command, CommandContext& ctx);
 void setup_image_load_command(CLI::App& command, CommandContext& ctx);
+void setup_image_pull_command(CLI::App& command, CommandContext& ctx);  // image_pull_cmd.cc
 
 }  // namespace gantry::cli

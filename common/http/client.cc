@@ -402,6 +402,11 @@ struct Client::State {
   }
 };
 
+bool is_tls_handshake_error(const Error& error) {
+  return error.code() == ErrorCode::kUnavailable &&
+         error.message().rfind("tls handshake with ", 0) == 0;
+}
+
 Client::Client(ClientOptions options) : state_(std::make_unique<State>(std::move(options))) {}
 Client::~Client() = default;
 

@@ -52,6 +52,10 @@ struct BodySink {
   std::function<Status(std::string_view data)> on_data;
 };
 
+// Whether `error` came from a failed TLS handshake other than certificate verification (e.g. the
+// server speaks plain HTTP). Registry clients use it to fall back to http where allowed.
+bool is_tls_handshake_error(const Error& error);
+
 class Client {
  public:
   explicit Client(ClientOptions options = {});
