@@ -10,6 +10,8 @@
 #include <openssl/x509.h>
 
 #include <atomic>
+#include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <random>
@@ -387,6 +389,135 @@ TEST_F(RegistryTest, TlsWithBasicAuthPullsWithTheCaAndRefusesWrongCredentials) {
   EXPECT_EQ(bad_tls.error().code(), ErrorCode::kFailedPrecondition);
   EXPECT_NE(bad_tls.error().message().find("certificate verification failed"), std::string::npos)
       << bad_tls.error().message();
+}
+
+// A token endpoint of the test's own: checks Basic credentials, grants the scopes asked for, and
+// signs RS256 JWTs with a key whose self-signed certificate the registry trusts (x5c header).
+class TokenIssuer {
+ public:
+  static std::unique_ptr<TokenIssuer> start(const std::string& dir, std::string user,
+                                            std::string password) {
+    auto t = std::unique_ptr<TokenIssuer>(new TokenIssuer());
+    t->user_ = std::move(user);
+    t->password_ = std::move(password);
+    t->cert_path_ = dir + "/token.pem";
+    auto r = run_subprocess({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                             dir + "/token.key", "-out", t->cert_path_, "-days", "2", "-subj",
+                             "/CN=gantry test token signer", "-addext",
+                             "keyUsage=digitalSignature,keyCertSign"});
+    EXPECT_TRUE(r.ok() && r->exit_code == 0) << (r.ok() ? r->err : r.error().message());
+    FILE* kf = std::fopen((dir + "/token.key").c_str(), "r");
+    t->key_ = PEM_read_PrivateKey(kf, nullptr, nullptr, nullptr);
+    std::fclose(kf);
+    FILE* cf = std::fopen(t->cert_path_.c_str(), "r");
+    X509* cert = PEM_read_X509(cf, nullptr, nullptr, nullptr);
+    std::fclose(cf);
+    unsigned char* der = nullptr;
+    int len = i2d_X509(cert, &der);
+    t->cert_der_b64_ = base64_encode(std::string(reinterpret_cast<char*>(der), len));
+    OPENSSL_free(der);
+    X509_free(cert);
+    auto server =
+        http::Server::start({}, [p = t.get()](const http::Request& r) { return p->handle(r); });
+    EXPECT_TRUE(server.ok());
+    t->server_ = std::move(*server);
+    return t;
+  }
+  ~TokenIssuer() {
+    server_.reset();
+    EVP_PKEY_free(key_);
+  }
+  std::string realm() const { return server_->url() + "/token"; }
+  const std::string& cert_path() const { return cert_path_; }
+  int refusals() const { return refusals_; }
+
+ private:
+  TokenIssuer() = default;
+
+  http::Response handle(const http::Request& r) {
+    std::string expected = "Basic " + base64_encode(user_ + ":" + password_);
+    if (r.headers.get("Authorization") != expected) {
+      ++refusals_;
+      return http::text_response(401, R"({"details":"invalid credentials"})", "application/json");
+    }
+    std::string service;
+    Json access = Json::array();
+    for (const auto& [k, v] : http::parse_query(r.query())) {
+      if (k == "service") service = v;
+      if (k != "scope") continue;
+      size_t first = v.find(':'), last = v.rfind(':');
+      Json actions = Json::array();
+      std::string list = v.substr(last + 1);
+      for (size_t pos = 0; pos <= list.size();) {
+        size_t comma = list.find(',', pos);
+        if (comma == std::string::npos) comma = list.size();
+        actions.push_back(list.substr(pos, comma - pos));
+        pos = comma + 1;
+      }
+      access.push_back({{"type", v.substr(0, first)},
+                        {"name", v.substr(first + 1, last - first - 1)},
+                        {"actions", actions}});
+    }
+    int64_t now = std::time(nullptr);
+    Json header{{"typ", "JWT"}, {"alg", "RS256"}, {"x5c", {cert_der_b64_}}};
+    Json claims{{"iss", "gantry-test-issuer"},
+                {"sub", user_},
+                {"aud", service},
+                {"exp", now + 600},
+                {"nbf", now - 60},
+                {"iat", now},
+                {"jti", std::to_string(++issued_)},
+                {"access", access}};
+    std::string signing_input =
+        base64url_encode(header.dump()) + "." + base64url_encode(claims.dump());
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    size_t sig_len = 0;
+    EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, key_);
+    EVP_DigestSign(ctx, nullptr, &sig_len,
+                   reinterpret_cast<const unsigned char*>(signing_input.data()),
+                   signing_input.size());
+    std::string sig(sig_len, '\0');
+    EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(sig.data()), &sig_len,
+                   reinterpret_cast<const unsigned char*>(signing_input.data()),
+                   signing_input.size());
+    EVP_MD_CTX_free(ctx);
+    sig.resize(sig_len);
+    std::string token = signing_input + "." + base64url_encode(sig);
+    return http::text_response(200, Json{{"token", token}, {"expires_in", 600}}.dump(),
+                               "application/json");
+  }
+
+  std::string user_, password_, cert_path_, cert_der_b64_;
+  EVP_PKEY* key_ = nullptr;
+  std::unique_ptr<http::Server> server_;
+  std::atomic<int> issued_{0};
+  std::atomic<int> refusals_{0};
+};
+
+TEST_F(RegistryTest, TokenAuthPullsWithCredentialsAndSaysWhenTheyAreWrong) {
+  auto issuer = TokenIssuer::start(work_.path(), "bob", "token-pass");
+  start_registry({.token_realm = issuer->realm(), .token_cert = issuer->cert_path()});
+  push("tok/app:1",
+       [](ContentStore& s) { return testing::store_test_image(s, {layer_with_deletions()}); },
+       {.creds = "bob:token-pass"});
+
+  PullOptions good;
+  good.registry.credentials = Credentials{"bob", "token-pass"};
+  auto ok = pull(open_store("root"), "tok/app:1", good);
+  ASSERT_TRUE(ok.ok()) << ok.error().message();
+
+  PullOptions wrong;
+  wrong.registry.credentials = Credentials{"bob", "nope"};
+  int refusals_before = issuer->refusals();
+  auto refused = pull(open_store("root2"), "tok/app:1", wrong);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code(), ErrorCode::kUnauthenticated);
+  EXPECT_NE(refused.error().message().find("authentication failed for '" + registry_->host() +
+                                           "/tok/app': token server '" + issuer->realm() +
+                                           "' refused the credentials of user 'bob' (401)"),
+            std::string::npos)
+      << refused.error().message();
+  EXPECT_EQ(issuer->refusals(), refusals_before + 1);
 }
 
 }  // namespace
