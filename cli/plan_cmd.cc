@@ -86,13 +86,10 @@ std::string render_text(const schema::Plan& plan, const schema::TriggerContext& 
       out << "  " << j.name << "\n";
       out << "    when: " << schema::when_name(j.when);
       if (j.start_in) out << " (in " << *j.start_in << ")";
-      if (j.allow_failure) {
-        out << ", allow_failure";
-        if (!j.allow_failure_exit_codes.empty()) {
-          out << " (exit codes";
-          for (int c : j.allow_failure_exit_codes) out << " " << c;
-          out << ")";
-        }
+      if (j.allow_failure) out << ", allow_failure";
+      if (!j.allow_failure_exit_codes.empty()) {
+        out << ", allow_failure for exit codes";
+        for (int c : j.allow_failure_exit_codes) out << " " << c;
       }
       out << "\n";
       out << "    image: " << (j.image ? j.image->name : "(none)") << "\n";

@@ -169,7 +169,9 @@ PlanResult make_plan(const Pipeline& pipeline, const TriggerContext& trigger) {
         }
       }
       if (allow_failure) {
-        pj.allow_failure = allow_failure->allowed || !allow_failure->exit_codes.empty();
+        // GitLab: `exit_codes:` allows failure for those codes only; the job itself is not
+        // "allowed to fail" (its allow_failure attribute stays false).
+        pj.allow_failure = allow_failure->allowed && allow_failure->exit_codes.empty();
         pj.allow_failure_exit_codes = allow_failure->exit_codes;
       } else {
         // GitLab: manual jobs may fail (they are optional) unless the manual comes from rules.

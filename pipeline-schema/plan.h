@@ -34,8 +34,8 @@ struct PlannedJob {
   std::string stage;
   When when = When::kOnSuccess;  // never kNever: such jobs are not in the plan
   std::optional<std::string> start_in;  // when kDelayed
-  bool allow_failure = false;
-  std::vector<int> allow_failure_exit_codes;  // non-empty: failure allowed for these codes only
+  bool allow_failure = false;                 // any failure is allowed
+  std::vector<int> allow_failure_exit_codes;  // failure allowed for these exit codes only
   std::optional<Image> image;                 // name expanded with the job's variables
   std::vector<Service> services;              // names and aliases expanded likewise
   std::vector<std::string> before_script;     // as written: the job's shell expands them

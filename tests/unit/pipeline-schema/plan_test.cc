@@ -128,6 +128,15 @@ TEST_F(PlanTest, RuleAllowFailureOverridesJob) {
   EXPECT_TRUE(r.plan.jobs[0].allow_failure);
 }
 
+TEST_F(PlanTest, ExitCodesAllowOnlyThoseFailures) {
+  Job& j = add_job("job", "test");
+  j.allow_failure = AllowFailure{false, {42, 137}, {}};
+  auto r = make_plan(pipeline_, trigger_);
+  ASSERT_EQ(r.plan.jobs.size(), 1u);
+  EXPECT_FALSE(r.plan.jobs[0].allow_failure);
+  EXPECT_EQ(r.plan.jobs[0].allow_failure_exit_codes, (std::vector<int>{42, 137}));
+}
+
 TEST_F(PlanTest, WorkflowRulesStopThePipeline) {
   add_job("job", "test");
   pipeline_.workflow.rules = std::vector<Rule>{rule_if("$CI_PIPELINE_SOURCE == 'schedule'")};
