@@ -33,6 +33,7 @@ int report_error(const Error& error);
 
 // Setup functions, one per file (cli/<name>_cmd.cc).
 void setup_version_command(CLI::App& command, CommandContext& ctx);
+void setup_runtime_command(CLI::App& command, CommandContext& ctx);
 void setup_lint_command(CLI::App& command, CommandContext& ctx);
 // `gantry image …`: its own table of subcommands in cli/image_cmd.cc.
 void setup_image_command(CLI::App& command, CommandContext& ctx);

@@ -12,6 +12,8 @@ namespace {
 
 const CommandEntry kCommands[] = {
     {"version", "Print Gantry's version", setup_version_command},
+    {"runtime", "OCI runtime: create, start, run, kill, delete containers (as runc)",
+     setup_runtime_command},
     {"lint", "Check a pipeline file and print every mistake", setup_lint_command},
     {"image", "Manage local images: ls, inspect, rm, prune, import, load", setup_image_command},
     {"plan", "Show the pipeline that would run for a branch, tag or source (dry run)",

@@ -177,12 +177,17 @@ Result<HookOutcome> run_hook(const Hook& hook, std::string_view state_json) {
 }
 
 Status run_hooks(std::string_view kind, const std::vector<Hook>& hooks,
-                 std::string_view state_json) {
+                 std::string_view state_json, OnHookFailure on_failure) {
   for (size_t i = 0; i < hooks.size(); ++i) {
     const Hook& hook = hooks[i];
     std::string name = std::string(kind) + " hook[" + std::to_string(i) + "] '" + hook.path + "'";
     auto outcome = run_hook(hook, state_json);
-    if (!outcome.ok()) return std::move(outcome).error().with_context(name);
+    if (!outcome.ok()) {
+      Error err = std::move(outcome).error().with_context(name);
+      if (on_failure == OnHookFailure::kStop) return err;
+      logger("runtime")->warn("hook failed kind={} index={} error=\"{}\"", kind, i, err.message());
+      continue;
+    }
     std::string why;
     if (outcome->timed_out) {
       why = "timed out after " + std::to_string(*hook.timeout) + "s and was killed";
@@ -197,8 +202,10 @@ Status run_hooks(std::string_view kind, const std::vector<Hook>& hooks,
     }
     std::string line = last_line(outcome->output);
     if (!line.empty()) why += ": " + line;
-    return Error(outcome->timed_out ? ErrorCode::kDeadlineExceeded : ErrorCode::kFailedPrecondition,
-                 name + ": " + why);
+    Error err(outcome->timed_out ? ErrorCode::kDeadlineExceeded : ErrorCode::kFailedPrecondition,
+              name + ": " + why);
+    if (on_failure == OnHookFailure::kStop) return err;
+    logger("runtime")->warn("hook failed kind={} index={} error=\"{}\"", kind, i, err.message());
   }
   return ok_status();
 }

@@ -25,9 +25,15 @@ struct HookOutcome {
 // Runs one hook to completion. Errors only when it cannot be started; how it ended is a value.
 Result<HookOutcome> run_hook(const Hook& hook, std::string_view state_json);
 
+// What a failed hook means for the rest of its list. The spec: prestart, createRuntime,
+// createContainer and startContainer failures stop the lifecycle; poststart and poststop
+// failures are logged as warnings and the remaining hooks still run.
+enum class OnHookFailure { kStop, kWarnAndContinue };
+
 // Runs `hooks` in order, passing `state_json` to each. `kind` names the list in errors:
 //   "poststart hook[1] '/usr/bin/x': exited with status 3: <last output line>".
+// With kWarnAndContinue every hook runs, failures are logged, and the result is always ok.
 Status run_hooks(std::string_view kind, const std::vector<Hook>& hooks,
-                 std::string_view state_json);
+                 std::string_view state_json, OnHookFailure on_failure = OnHookFailure::kStop);
 
 }  // namespace gantry::runtime

@@ -5,7 +5,7 @@
 //   <runtime root>/              `gantry runtime --root DIR`, default <gantry root>/containers
 //   └── <id>/                    one container: made by create, removed by delete (mode 0711)
 //       ├── state.json           ContainerState (runtime/state.h), replaced atomically
-//       ├── lock                 flock()ed by every command that reads-then-changes the container
+//       ├── lock                 write-locked (fcntl) by every command that reads-then-changes it
 //       └── exec.fifo            create's init blocks opening it for writing; `start` opens it
 //                                for reading and removes it; gone == started
 //

@@ -1,7 +1,6 @@
 #include "runtime/state.h"
 
 #include <fcntl.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -45,9 +44,9 @@ Json oci_state_json(const ContainerState& state) {
             {"id", state.id},
             {"status", status_name(state.status)},
             {"bundle", state.bundle}};
-  // The OCI spec has pid only while the init exists (created or running).
-  if (state.pid > 0 && (state.status == ContainerStatus::kCreated ||
-                        state.status == ContainerStatus::kRunning)) {
+  // pid only while the init exists: not once stopped (the number may belong to another
+  // process by then), but already while creating, for prestart and createRuntime hooks.
+  if (state.pid > 0 && state.status != ContainerStatus::kStopped) {
     j["pid"] = state.pid;
   }
   if (!state.annotations.empty()) j["annotations"] = state.annotations;
@@ -179,8 +178,13 @@ Result<UniqueFd> StateStore::lock(std::string_view id) const {
     if (errno == ENOENT) return no_such_container(id);
     return sys_error("open '" + path + "'");
   }
-  while (::flock(fd.get(), LOCK_EX) != 0) {
-    if (errno != EINTR) return sys_error("flock '" + path + "'");
+  // A POSIX record lock, not flock(): it belongs to this process and is not inherited by the
+  // container's init, which is cloned while create holds the lock and outlives create.
+  struct flock lk = {};
+  lk.l_type = F_WRLCK;
+  lk.l_whence = SEEK_SET;
+  while (::fcntl(fd.get(), F_SETLKW, &lk) != 0) {
+    if (errno != EINTR) return sys_error("lock '" + path + "'");
   }
   // delete may have removed the directory while we waited for the lock.
   if (!is_directory(d)) return no_such_container(id);

@@ -2,7 +2,7 @@
 // state (ociVersion, id, status, pid, bundle, annotations) plus Gantry's own bookkeeping (the
 // init's start time, so a recycled pid is not mistaken for it; the cgroup path). StateStore
 // keeps it under the runtime root (layout in runtime/paths.h), replaced atomically; a
-// per-container flock() serialises commands. The live status is derived, never trusted from
+// per-container lock file serialises commands. The live status is derived, never trusted from
 // disk. StateStore does file I/O; ContainerState functions are pure. Thread-compatible.
 #pragma once
 

@@ -90,3 +90,20 @@ TEST_F(HooksTest, EmptyListIsFine) { EXPECT_TRUE(run_hooks("poststop", {}, "{}")
 
 }  // namespace
 }  // namespace gantry::runtime
+
+namespace gantry::runtime {
+namespace {
+
+TEST_F(HooksTest, WarnAndContinueRunsEveryHook) {
+  std::string log = dir_.file("log");
+  std::vector<Hook> hooks = {
+      {script("a", "echo a >> '" + log + "'; exit 1"), {}, {}, std::nullopt},
+      {dir_.file("missing"), {}, {}, std::nullopt},
+      {script("c", "echo c >> '" + log + "'"), {}, {}, std::nullopt},
+  };
+  EXPECT_TRUE(run_hooks("poststop", hooks, "{}", OnHookFailure::kWarnAndContinue).ok());
+  EXPECT_EQ(*read_file(log), "a\nc\n");
+}
+
+}  // namespace
+}  // namespace gantry::runtime

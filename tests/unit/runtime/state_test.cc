@@ -39,6 +39,10 @@ TEST(StateTest, OciStateOmitsPidOnceStopped) {
   ContainerState s = sample();
   s.status = ContainerStatus::kStopped;
   EXPECT_FALSE(oci_state_json(s).contains("pid"));
+  s.status = ContainerStatus::kCreating;  // what prestart hooks see: the init exists
+  EXPECT_EQ(oci_state_json(s)["pid"], 4242);
+  s.pid = 0;
+  EXPECT_FALSE(oci_state_json(s).contains("pid"));
 }
 
 TEST(StateTest, StateFileRoundTrips) {

@@ -1,0 +1,132 @@
+// `gantry runtime`: the OCI runtime command line (runc's commands, flags and semantics), so
+// the agent — or anything that drives runc — can use Gantry's runtime. Flag parsing only; the
+// commands live in runtime/oci_cli/.
+#include <cstdio>
+
+#include "cli/command.h"
+#include "runtime/oci_cli/args.h"
+#include "runtime/oci_cli/commands.h"
+#include "runtime/paths.h"
+
+namespace gantry::cli {
+
+namespace {
+
+namespace oci = runtime::oci_cli;
+
+struct RuntimeCommandState {
+  std::string root;  // --root of `gantry runtime`
+  oci::RunOptions run;
+  std::string id;
+  std::string signal = "TERM";
+  bool all = false;
+  bool force = false;
+  std::string format = "table";
+  bool stats = false;
+  std::string spec_bundle = ".";
+  bool rootless = false;
+};
+
+oci::RuntimeOptions runtime_options(const CommandContext& ctx, const RuntimeCommandState& s) {
+  return {s.root.empty() ? runtime::paths::runtime_root(ctx.global.root) : s.root};
+}
+
+void finish(CommandContext& ctx, const Status& st) {
+  ctx.exit_code = st.ok() ? 0 : report_error(st.error());
+}
+
+void add_create_flags(CLI::App& cmd, oci::CreateOptions& o) {
+  cmd.add_option("id", o.id, "Container id")->required();
+  cmd.add_option("-b,--bundle", o.bundle, "Bundle directory (holds config.json)")
+      ->capture_default_str();
+  cmd.add_option("--pid-file", o.pid_file, "Write the container's host pid to this file");
+  cmd.add_option("--console-socket", o.console_socket,
+                 "AF_UNIX socket that receives the pty master (process.terminal)");
+}
+
+}  // namespace
+
+void setup_runtime_command(CLI::App& command, CommandContext& ctx) {
+  auto s = std::make_shared<RuntimeCommandState>();
+  command.require_subcommand(1);
+  command.add_option("--root", s->root,
+                     "Where container state lives (default: <gantry root>/containers)");
+
+  CLI::App* create = command.add_subcommand("create", "Create a container from a bundle");
+  add_create_flags(*create, s->run.create);
+  create->callback([s, &ctx] {
+    finish(ctx, oci::create_container(runtime_options(ctx, *s), s->run.create));
+  });
+
+  CLI::App* start = command.add_subcommand("start", "Start a created container");
+  start->add_option("id", s->id, "Container id")->required();
+  start->callback([s, &ctx] { finish(ctx, oci::start(runtime_options(ctx, *s), s->id)); });
+
+  CLI::App* state = command.add_subcommand("state", "Print a container's OCI state as JSON");
+  state->add_option("id", s->id, "Container id")->required();
+  state->callback([s, &ctx] {
+    auto st = oci::state(runtime_options(ctx, *s), s->id);
+    if (!st.ok()) return finish(ctx, st.error());
+    std::printf("%s\n", st->dump(2).c_str());
+    ctx.exit_code = 0;
+  });
+
+  CLI::App* kill = command.add_subcommand("kill", "Send a signal to a container");
+  kill->add_flag("-a,--all", s->all, "Signal every process in the container's cgroup");
+  kill->add_option("id", s->id, "Container id")->required();
+  kill->add_option("signal", s->signal, "Signal name or number")->capture_default_str();
+  kill->callback([s, &ctx] {
+    auto sig = oci::parse_signal(s->signal);
+    if (!sig.ok()) return finish(ctx, sig.error());
+    finish(ctx, oci::kill(runtime_options(ctx, *s), s->id, *sig, s->all));
+  });
+
+  CLI::App* del = command.add_subcommand("delete", "Delete a container");
+  del->add_flag("-f,--force", s->force, "Kill a running container first");
+  del->add_option("id", s->id, "Container id")->required();
+  del->callback(
+      [s, &ctx] { finish(ctx, oci::remove(runtime_options(ctx, *s), s->id, s->force)); });
+
+  CLI::App* run = command.add_subcommand("run", "Create, start and wait for a container");
+  add_create_flags(*run, s->run.create);
+  run->add_flag("-d,--detach", s->run.detach, "Return once the container has started");
+  run->add_option("--timeout", s->run.timeout_seconds,
+                  "Kill the container's whole cgroup after this many seconds");
+  run->add_option("--stats-file", s->run.stats_file,
+                  "Write cpu time, peak memory and OOM kills as JSON here");
+  run->callback([s, &ctx] {
+    auto outcome = oci::run(runtime_options(ctx, *s), s->run);
+    if (!outcome.ok()) return finish(ctx, outcome.error());
+    ctx.exit_code = outcome->exit_code;
+  });
+
+  CLI::App* list = command.add_subcommand("list", "List containers");
+  list->add_option("-f,--format", s->format, "table or json")
+      ->check(CLI::IsMember({"table", "json"}))
+      ->capture_default_str();
+  list->callback([s, &ctx] {
+    auto out = oci::list(runtime_options(ctx, *s),
+                         s->format == "json" ? oci::ListFormat::kJson : oci::ListFormat::kTable);
+    if (!out.ok()) return finish(ctx, out.error());
+    std::fputs(out->c_str(), stdout);
+    ctx.exit_code = 0;
+  });
+
+  CLI::App* events = command.add_subcommand("events", "Print a container's resource usage");
+  events->add_flag("--stats", s->stats, "Print one usage object and exit")->required();
+  events->add_option("id", s->id, "Container id")->required();
+  events->callback([s, &ctx] {
+    auto st = oci::stats(runtime_options(ctx, *s), s->id);
+    if (!st.ok()) return finish(ctx, st.error());
+    std::printf("%s\n", st->dump().c_str());
+    ctx.exit_code = 0;
+  });
+
+  CLI::App* spec = command.add_subcommand("spec", "Write a default config.json");
+  spec->add_option("-b,--bundle", s->spec_bundle, "Bundle directory")->capture_default_str();
+  spec->add_flag("--rootless", s->rootless, "A config for an unprivileged user");
+  spec->callback(
+      [s, &ctx] { finish(ctx, oci::write_spec(s->spec_bundle, s->rootless)); });
+}
+
+}  // namespace gantry::cli
