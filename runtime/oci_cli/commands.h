@@ -27,8 +27,8 @@ struct CreateOptions {
   std::string console_socket;  // AF_UNIX socket that receives the pty master
 };
 
-// create: the container's init waits on the exec fifo; prestart and createRuntime hooks have
-// run. kAlreadyExists for an id in use.
+// create: the container's init waits on the exec fifo; prestart, createRuntime and
+// createContainer hooks have run (the launcher runs them). kAlreadyExists for an id in use.
 Status create_container(const RuntimeOptions& rt, const CreateOptions& options);
 
 // start: releases a created container, then runs its poststart hooks.

@@ -1,12 +1,12 @@
 // `gantry runtime create`: validate everything, reserve the id, launch the init waiting on its
-// exec fifo, save the state, run prestart and createRuntime hooks. Any failure undoes it all.
+// exec fifo (the launcher runs prestart, createRuntime and createContainer hooks on the way),
+// save the state. Any failure undoes it all.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 
 #include "common/file.h"
 #include "common/logging.h"
-#include "runtime/hooks.h"
 #include "runtime/launcher.h"
 #include "runtime/oci_cli/args.h"
 #include "runtime/oci_cli/container.h"
@@ -52,16 +52,6 @@ Result<CreatedContainer> create_and_lock(const StateStore& store, const CreateOp
   auto loaded = load_oci_config(options.bundle);
   if (!loaded.ok()) return std::move(loaded).error().with_context(context);
   ContainerSpec spec = std::move(*loaded);
-  // These two run inside the container between pivot_root and exec, which the launcher does
-  // not offer yet; refusing beats silently skipping them.
-  if (!spec.hooks.create_container.empty()) {
-    return Error(ErrorCode::kUnimplemented,
-                 context + ": config.json: hooks.createContainer: not supported");
-  }
-  if (!spec.hooks.start_container.empty()) {
-    return Error(ErrorCode::kUnimplemented,
-                 context + ": config.json: hooks.startContainer: not supported");
-  }
   if (!options.console_socket.empty() && !spec.process.terminal) {
     return Error(ErrorCode::kInvalidArgument,
                  context + ": --console-socket needs process.terminal true in config.json");
@@ -113,15 +103,6 @@ Result<CreatedContainer> create_and_lock(const StateStore& store, const CreateOp
   if (!options.pid_file.empty()) {
     auto st = write_file_atomic(options.pid_file, std::to_string(launched.pid), 0644);
     if (!st.ok()) return std::move(st).error().with_context(context);
-  }
-  std::string hook_json = hook_state(state, ContainerStatus::kCreating);
-  for (auto [kind, hooks] : {std::pair{"prestart", &spec.hooks.prestart},
-                             std::pair{"createRuntime", &spec.hooks.create_runtime}}) {
-    auto st = run_hooks(kind, *hooks, hook_json);
-    if (!st.ok()) {
-      if (!options.pid_file.empty()) ::unlink(options.pid_file.c_str());
-      return std::move(st).error().with_context(context);
-    }
   }
   rollback.release();
   out.cgroup = std::move(launched.cgroup);
