@@ -25,6 +25,7 @@ struct RuntimeCommandState {
   bool stats = false;
   std::string spec_bundle = ".";
   bool rootless = false;
+  oci::ExecOptions exec;
 };
 
 oci::RuntimeOptions runtime_options(const CommandContext& ctx, const RuntimeCommandState& s) {
@@ -110,6 +111,22 @@ void setup_runtime_command(CLI::App& command, CommandContext& ctx) {
     if (!out.ok()) return finish(ctx, out.error());
     std::fputs(out->c_str(), stdout);
     ctx.exit_code = 0;
+  });
+
+  CLI::App* exec = command.add_subcommand("exec", "Run another process in a running container");
+  exec->add_option("id", s->exec.id, "Container id")->required();
+  exec->add_option("--cwd", s->exec.cwd, "Working directory (default: the container's)");
+  exec->add_option("-e,--env", s->exec.env, "KEY=VALUE added to the container's environment");
+  exec->add_option("-u,--user", s->exec.user, "UID[:GID] (default: the container's user)");
+  exec->add_flag("-t,--tty", s->exec.tty, "Give the process a terminal (needs --console-socket)");
+  exec->add_option("--console-socket", s->exec.console_socket,
+                   "AF_UNIX socket that receives the pty master");
+  exec->add_option("command", s->exec.args, "The command and its arguments, after --")
+      ->required();
+  exec->callback([s, &ctx] {
+    auto code = oci::exec(runtime_options(ctx, *s), s->exec);
+    if (!code.ok()) return finish(ctx, code.error());
+    ctx.exit_code = *code;
   });
 
   CLI::App* events = command.add_subcommand("events", "Print a container's resource usage");

@@ -63,6 +63,19 @@ Result<RunOutcome> run(const RuntimeOptions& rt, const RunOptions& options);
 enum class ListFormat { kTable, kJson };
 Result<std::string> list(const RuntimeOptions& rt, ListFormat format);
 
+// exec: a new process in a running container's namespaces and cgroup, with the container's
+// capabilities, rlimits, no_new_privileges and seccomp; its exit code (128+N for signal N).
+struct ExecOptions {
+  std::string id;
+  std::vector<std::string> args;
+  std::string cwd;                // empty: the container's process cwd
+  std::vector<std::string> env;   // KEY=VALUE, added to (or replacing) the container's env
+  std::string user;               // "UID[:GID]"; empty: the container's process user
+  bool tty = false;               // needs console_socket
+  std::string console_socket;
+};
+Result<int> exec(const RuntimeOptions& rt, const ExecOptions& options);
+
 // events --stats: one usage object for the container's cgroup.
 Result<Json> stats(const RuntimeOptions& rt, const std::string& id);
 
