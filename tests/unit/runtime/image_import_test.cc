@@ -156,7 +156,9 @@ TEST_F(ImportTest, LoadRefusesBlobWhoseBytesDoNotMatch) {
   auto blobs = *list_dir(layout + "/blobs/sha256");
   for (const auto& n : blobs) {
     std::string p = layout + "/blobs/sha256/" + n;
-    if (read_file(p)->starts_with("\x1f\x8b")) ASSERT_TRUE(write_file(p, "tampered").ok());
+    if (read_file(p)->starts_with("\x1f\x8b")) {
+      ASSERT_TRUE(write_file(p, "tampered").ok());
+    }
   }
   auto r = load_images(*store_, layout, host_);
   ASSERT_FALSE(r.ok());
