@@ -9,29 +9,12 @@
 #include <utility>
 
 #include "common/file.h"
+#include "runtime/capabilities.h"
+#include "runtime/rlimits.h"
 
 namespace gantry::runtime {
 
 namespace {
-
-constexpr std::array<std::string_view, 41> kCapabilities = {
-    "CAP_CHOWN",           "CAP_DAC_OVERRIDE",   "CAP_DAC_READ_SEARCH", "CAP_FOWNER",
-    "CAP_FSETID",          "CAP_KILL",           "CAP_SETGID",          "CAP_SETUID",
-    "CAP_SETPCAP",         "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST",
-    "CAP_NET_ADMIN",       "CAP_NET_RAW",        "CAP_IPC_LOCK",        "CAP_IPC_OWNER",
-    "CAP_SYS_MODULE",      "CAP_SYS_RAWIO",      "CAP_SYS_CHROOT",      "CAP_SYS_PTRACE",
-    "CAP_SYS_PACCT",       "CAP_SYS_ADMIN",      "CAP_SYS_BOOT",        "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE",    "CAP_SYS_TIME",       "CAP_SYS_TTY_CONFIG",  "CAP_MKNOD",
-    "CAP_LEASE",           "CAP_AUDIT_WRITE",    "CAP_AUDIT_CONTROL",   "CAP_SETFCAP",
-    "CAP_MAC_OVERRIDE",    "CAP_MAC_ADMIN",      "CAP_SYSLOG",          "CAP_WAKE_ALARM",
-    "CAP_BLOCK_SUSPEND",   "CAP_AUDIT_READ",     "CAP_PERFMON",         "CAP_BPF",
-    "CAP_CHECKPOINT_RESTORE"};
-
-constexpr std::array<std::string_view, 16> kRlimits = {
-    "RLIMIT_AS",     "RLIMIT_CORE",   "RLIMIT_CPU",     "RLIMIT_DATA",
-    "RLIMIT_FSIZE",  "RLIMIT_LOCKS",  "RLIMIT_MEMLOCK", "RLIMIT_MSGQUEUE",
-    "RLIMIT_NICE",   "RLIMIT_NOFILE", "RLIMIT_NPROC",   "RLIMIT_RSS",
-    "RLIMIT_RTPRIO", "RLIMIT_RTTIME", "RLIMIT_SIGPENDING", "RLIMIT_STACK"};
 
 constexpr std::array<std::string_view, 9> kSeccompActions = {
     "SCMP_ACT_KILL",  "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD",
@@ -265,7 +248,7 @@ Status ConfigParser::parse_capabilities(const Json& j, const std::string& path,
   for (auto& [key, out] : sets) {
     GANTRY_TRY(opt_strings(j, key, path, *out));
     for (size_t i = 0; i < out->size(); ++i) {
-      if (!one_of(kCapabilities, (*out)[i])) {
+      if (!capability_from_name((*out)[i])) {
         return invalid(index_path(field_path(path, key), i),
                        "unknown capability " + q((*out)[i]));
       }
@@ -349,7 +332,7 @@ Status ConfigParser::parse_process(const Json& j, Process& process) const {
       if (soft == nullptr) return invalid(p + ".soft", "required");
       if (hard == nullptr) return invalid(p + ".hard", "required");
       GANTRY_ASSIGN_OR_RETURN(limit.type, string(*type, p + ".type"));
-      if (!one_of(kRlimits, limit.type)) {
+      if (!rlimit_from_name(limit.type)) {
         return invalid(p + ".type", "unknown rlimit " + q(limit.type));
       }
       if (!seen.insert(limit.type).second) {
