@@ -10,11 +10,27 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace gantry::runtime {
 
 enum class NamespaceType { kMount, kPid, kUts, kIpc, kNetwork, kCgroup, kUser, kTime };
+
+// The name config.json uses for a namespace type ("mount", "network", ...).
+constexpr std::string_view namespace_type_name(NamespaceType type) {
+  switch (type) {
+    case NamespaceType::kMount: return "mount";
+    case NamespaceType::kPid: return "pid";
+    case NamespaceType::kUts: return "uts";
+    case NamespaceType::kIpc: return "ipc";
+    case NamespaceType::kNetwork: return "network";
+    case NamespaceType::kCgroup: return "cgroup";
+    case NamespaceType::kUser: return "user";
+    case NamespaceType::kTime: return "time";
+  }
+  return "unknown";
+}
 
 struct NamespaceSpec {
   NamespaceType type;

@@ -240,19 +240,7 @@ int clone_flag_for(NamespaceType type) {
   return 0;
 }
 
-std::string_view namespace_name(NamespaceType type) {
-  switch (type) {
-    case NamespaceType::kMount: return "mount";
-    case NamespaceType::kPid: return "pid";
-    case NamespaceType::kUts: return "uts";
-    case NamespaceType::kIpc: return "ipc";
-    case NamespaceType::kNetwork: return "network";
-    case NamespaceType::kCgroup: return "cgroup";
-    case NamespaceType::kUser: return "user";
-    case NamespaceType::kTime: return "time";
-  }
-  return "?";
-}
+std::string_view namespace_name(NamespaceType type) { return namespace_type_name(type); }
 
 Result<MountOptions> parse_mount_options(const std::vector<std::string>& options) {
   MountOptions out;

@@ -813,20 +813,6 @@ Json hook_list_json(const std::vector<Hook>& hooks) {
 
 }  // namespace
 
-std::string_view namespace_type_name(NamespaceType type) {
-  switch (type) {
-    case NamespaceType::kMount: return "mount";
-    case NamespaceType::kPid: return "pid";
-    case NamespaceType::kUts: return "uts";
-    case NamespaceType::kIpc: return "ipc";
-    case NamespaceType::kNetwork: return "network";
-    case NamespaceType::kCgroup: return "cgroup";
-    case NamespaceType::kUser: return "user";
-    case NamespaceType::kTime: return "time";
-  }
-  return "unknown";
-}
-
 Result<NamespaceType> parse_namespace_type(std::string_view name) {
   for (auto t : {NamespaceType::kMount, NamespaceType::kPid, NamespaceType::kUts,
                  NamespaceType::kIpc, NamespaceType::kNetwork, NamespaceType::kCgroup,

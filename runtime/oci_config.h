@@ -39,8 +39,6 @@ Result<ContainerSpec> load_oci_config(const std::string& bundle);
 // The config.json for `spec` (OCI runtime spec 1.0.2 shape). root.path is written as given.
 Json to_oci_config(const ContainerSpec& spec);
 
-// The config.json names of namespace types ("mount", "network", ...), and back.
-std::string_view namespace_type_name(NamespaceType type);
 Result<NamespaceType> parse_namespace_type(std::string_view name);
 
 }  // namespace gantry::runtime
