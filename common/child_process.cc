@@ -1,0 +1,157 @@
+#include "common/child_process.h"
+
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <boost/process/args.hpp>
+#include <boost/process/child.hpp>
+#include <boost/process/exe.hpp>
+#include <boost/process/extend.hpp>
+#include <boost/process/search_path.hpp>
+#include <cerrno>
+#include <utility>
+
+namespace gantry {
+
+namespace bp = boost::process;
+
+Result<ChildProcess> ChildProcess::spawn(const std::vector<std::string>& argv,
+                                         const ChildStdio& stdio) {
+  if (argv.empty()) return Error(ErrorCode::kInvalidArgument, "spawn: empty command line");
+  std::string exe = argv[0];
+  if (exe.find('/') == std::string::npos) {
+    auto found = bp::search_path(exe);
+    if (found.empty()) {
+      return Error(ErrorCode::kNotFound, "spawn '" + exe + "': not found in PATH");
+    }
+    exe = found.string();
+  }
+  UniqueFd devnull(::open("/dev/null", O_RDWR | O_CLOEXEC));
+  if (!devnull) return sys_error("open '/dev/null'");
+  std::array<int, 3> fds = {stdio.stdin_fd, stdio.stdout_fd, stdio.stderr_fd};
+  for (int& fd : fds) {
+    if (fd < 0) fd = devnull.get();
+  }
+  // Runs in the forked child before exec: only async-signal-safe calls.
+  auto setup = bp::extend::on_exec_setup([fds](auto&) {
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    for (int s = 1; s < NSIG; ++s) {
+      if (s != SIGKILL && s != SIGSTOP) ::signal(s, SIG_DFL);
+    }
+    // Move the sources above 2 first so dup2 onto 0..2 cannot clobber one still needed.
+    int high[3];
+    for (int i = 0; i < 3; ++i) {
+      high[i] = ::fcntl(fds[i], F_DUPFD_CLOEXEC, 10);
+      if (high[i] < 0) ::_exit(126);
+    }
+    for (int i = 0; i < 3; ++i) {
+      if (::dup2(high[i], i) < 0) ::_exit(126);
+    }
+    ::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
+  });
+  std::vector<std::string> args(argv.begin() + 1, argv.end());
+  std::error_code ec;
+  pid_t pid = -1;
+  try {
+    bp::child child(bp::exe = exe, bp::args = args, setup, ec);
+    if (ec) return Error(ErrorCode::kIo, "spawn '" + exe + "': " + ec.message());
+    pid = child.id();
+    child.detach();  // reaped by ChildProcess, not by Boost
+  } catch (const std::exception& e) {
+    return Error(ErrorCode::kIo, "spawn '" + exe + "': " + e.what());
+  }
+  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  if (!pidfd) {
+    auto err = sys_error("pidfd_open " + std::to_string(pid));
+    ::kill(pid, SIGKILL);
+    int status;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return err.with_context("spawn '" + exe + "'");
+  }
+  return ChildProcess(pid, std::move(pidfd));
+}
+
+ChildProcess::ChildProcess(ChildProcess&& other) noexcept
+    : pid_(std::exchange(other.pid_, -1)),
+      pidfd_(std::move(other.pidfd_)),
+      reaped_(std::exchange(other.reaped_, true)) {}
+
+ChildProcess& ChildProcess::operator=(ChildProcess&& other) noexcept {
+  if (this != &other) {
+    this->~ChildProcess();
+    pid_ = std::exchange(other.pid_, -1);
+    pidfd_ = std::move(other.pidfd_);
+    reaped_ = std::exchange(other.reaped_, true);
+  }
+  return *this;
+}
+
+ChildProcess::~ChildProcess() {
+  if (pid_ > 0 && !reaped_) {
+    ::kill(pid_, SIGKILL);
+    (void)reap();
+  }
+}
+
+ChildProcess::WaitResult ChildProcess::wait(
+    std::optional<std::chrono::steady_clock::time_point> until, std::stop_token stop) {
+  UniqueFd wake(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  std::stop_callback on_stop(stop, [&wake] {
+    uint64_t one = 1;
+    (void)!::write(wake.get(), &one, sizeof one);
+  });
+  for (;;) {
+    if (stop.stop_requested()) return WaitResult::kStopped;
+    int timeout_ms = -1;
+    if (until) {
+      auto left = std::chrono::ceil<std::chrono::milliseconds>(
+          *until - std::chrono::steady_clock::now());
+      if (left.count() <= 0) {
+        // One last non-blocking look: an exit that raced the deadline wins.
+        pollfd p{pidfd_.get(), POLLIN, 0};
+        if (::poll(&p, 1, 0) == 1) return WaitResult::kExited;
+        return WaitResult::kDeadline;
+      }
+      timeout_ms = static_cast<int>(std::min<int64_t>(left.count(), 1 << 30));
+    }
+    pollfd fds[2] = {{pidfd_.get(), POLLIN, 0}, {wake.get(), POLLIN, 0}};
+    int n = ::poll(fds, wake ? 2 : 1, timeout_ms);
+    if (n < 0 && errno == EINTR) continue;
+    if (n > 0 && fds[0].revents != 0) return WaitResult::kExited;
+  }
+}
+
+ChildExit ChildProcess::reap() {
+  ChildExit out;
+  if (reaped_ || pid_ <= 0) return out;
+  int status = 0;
+  while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  }
+  reaped_ = true;
+  if (WIFEXITED(status)) out.exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) {
+    out.term_signal = WTERMSIG(status);
+    out.exit_code = 128 + out.term_signal;
+  }
+  return out;
+}
+
+Status ChildProcess::signal(int sig) {
+  if (reaped_ || pid_ <= 0) return ok_status();
+  if (::syscall(SYS_pidfd_send_signal, pidfd_.get(), sig, nullptr, 0) != 0 && errno != ESRCH) {
+    return sys_error("signal process " + std::to_string(pid_));
+  }
+  return ok_status();
+}
+
+}  // namespace gantry

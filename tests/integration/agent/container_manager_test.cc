@@ -1,0 +1,210 @@
+// ContainerManager against the real runtime: a busybox image imported into a TempDir state
+// root, containers created from it, run through `gantry runtime run`, stopped, removed.
+// Each test checks what it made is gone afterwards (bundle, runtime state).
+#include "agent/container_manager.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "common/file.h"
+#include "runtime/image/import.h"
+#include "tests/support/bundle.h"
+#include "tests/support/temp_dir.h"
+
+namespace gantry::agent {
+namespace {
+
+using testing::TempDir;
+using testing::TestBundle;
+
+// Reads everything from `fd` until EOF, in a thread, so a chatty container never blocks.
+class Drain {
+ public:
+  explicit Drain(int fd) : fd_(fd), thread_([this] {
+      char buf[4096];
+      ssize_t n;
+      while ((n = ::read(fd_, buf, sizeof buf)) > 0) text_.append(buf, static_cast<size_t>(n));
+      ::close(fd_);
+    }) {}
+  std::string text() {
+    if (thread_.joinable()) thread_.join();
+    return text_;
+  }
+  ~Drain() {
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  int fd_;
+  std::string text_;
+  std::thread thread_;
+};
+
+class ContainerManagerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+    if (!testing::have_static_busybox()) GTEST_SKIP() << "needs busybox-static";
+    root_ = dir_.file("state");
+    auto store = runtime::image::ImageStore::open(root_);
+    ASSERT_TRUE(store.ok()) << store.error().message();
+    runtime::image::ImportOptions o;
+    o.env = {"PATH=/bin", "FROM_IMAGE=yes"};
+    o.cmd = {"/bin/sh", "-c", "echo default"};
+    o.working_dir = "/tmp";
+    auto rec = runtime::image::import_rootfs(**store, bundle_.rootfs(), "localhost/busybox:1", o);
+    ASSERT_TRUE(rec.ok()) << rec.error().message();
+    ManagerOptions mo;
+    mo.root = root_;
+    mo.oci_runtime = GANTRY_BIN;
+    mo.stop_grace = std::chrono::milliseconds(500);
+    auto m = ContainerManager::open(mo);
+    ASSERT_TRUE(m.ok()) << m.error().message();
+    manager_ = std::move(*m);
+  }
+
+  void TearDown() override {
+    if (!manager_) return;
+    auto all = manager_->list();
+    ASSERT_TRUE(all.ok());
+    for (const auto& c : *all) EXPECT_TRUE(manager_->remove(c.id).ok());
+  }
+
+  ContainerConfig config(std::vector<std::string> cmd) {
+    ContainerConfig c;
+    c.image = "localhost/busybox:1";
+    c.pull_policy = PullPolicy::kNever;
+    c.run.cmd = std::move(cmd);
+    return c;
+  }
+
+  // Runs `c` to its end; returns the exit and the combined output.
+  std::pair<ContainerExit, std::string> run(const ContainerConfig& c,
+                                            std::optional<std::chrono::steady_clock::time_point>
+                                                deadline = std::nullopt,
+                                            std::stop_token stop = {}) {
+    auto id = manager_->create(c);
+    EXPECT_TRUE(id.ok()) << id.error().message();
+    if (!id.ok()) return {};
+    int p[2];
+    EXPECT_EQ(::pipe2(p, O_CLOEXEC), 0);
+    Drain drain(p[0]);
+    ContainerIo io;
+    io.output_fd = p[1];
+    auto exit = manager_->run(*id, io, deadline, stop);
+    ::close(p[1]);
+    std::string out = drain.text();
+    EXPECT_TRUE(exit.ok()) << exit.error().message() << "\n" << out;
+    last_id_ = *id;
+    return {exit.ok() ? *exit : ContainerExit{}, out};
+  }
+
+  TempDir dir_;
+  TestBundle bundle_;
+  std::string root_;
+  std::unique_ptr<ContainerManager> manager_;
+  std::string last_id_;
+};
+
+TEST_F(ContainerManagerTest, ROOT_RunsImageCommandWithItsConfigAndOneOrderedOutput) {
+  auto [exit, out] = run(config({"/bin/sh", "-c",
+                                 "echo out; echo err >&2; echo $FROM_IMAGE; pwd; exit 7"}));
+  EXPECT_EQ(exit.exit_code, 7);
+  EXPECT_EQ(exit.signal, 0);
+  EXPECT_FALSE(exit.timed_out);
+  EXPECT_EQ(out, "out\nerr\nyes\n/tmp\n");
+  auto info = manager_->inspect(last_id_);
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->status, "exited");
+  ASSERT_TRUE(info->exit.has_value());
+  EXPECT_EQ(info->exit->exit_code, 7);
+  // The runtime's state is gone once run() returns; the bundle stays until remove().
+  EXPECT_FALSE(path_exists(root_ + "/containers/" + last_id_));
+  EXPECT_TRUE(path_exists(root_ + "/bundles/" + last_id_));
+  ASSERT_TRUE(manager_->remove(last_id_).ok());
+  EXPECT_FALSE(path_exists(root_ + "/bundles/" + last_id_));
+  EXPECT_TRUE(manager_->remove(last_id_).ok()) << "remove is idempotent";
+}
+
+TEST_F(ContainerManagerTest, ROOT_HostsHostnameAndExtraEntries) {
+  auto c = config({"/bin/sh", "-c", "hostname; cat /etc/hosts"});
+  c.name = "web";
+  c.extra_hosts = {{"10.1.2.3", {"db", "postgres"}}};
+  auto [exit, out] = run(c);
+  EXPECT_EQ(exit.exit_code, 0) << out;
+  EXPECT_TRUE(out.starts_with("web\n")) << out;
+  EXPECT_NE(out.find("10.1.2.3\tdb postgres\n"), std::string::npos) << out;
+}
+
+TEST_F(ContainerManagerTest, ROOT_DeadlineStopsAContainerThatIgnoresSigterm) {
+  auto [exit, out] = run(config({"/bin/sleep", "1000"}), std::chrono::steady_clock::now());
+  EXPECT_TRUE(exit.timed_out);
+  EXPECT_EQ(exit.signal, SIGKILL);
+  EXPECT_EQ(exit.exit_code, 128 + SIGKILL);
+  EXPECT_FALSE(path_exists(root_ + "/containers/" + last_id_));
+}
+
+TEST_F(ContainerManagerTest, ROOT_StopTokenCancelsARunningContainer) {
+  std::stop_source stop;
+  stop.request_stop();
+  auto [exit, out] = run(config({"/bin/sh", "-c", "trap 'exit 3' TERM; while :; do sleep 1; done"}),
+                         std::nullopt, stop.get_token());
+  EXPECT_TRUE(exit.canceled);
+  EXPECT_FALSE(exit.timed_out);
+}
+
+TEST_F(ContainerManagerTest, ROOT_StartedContainerIsStoppedAndWaitGivesTheSameExit) {
+  auto id = manager_->create(config({"/bin/sleep", "1000"}));
+  ASSERT_TRUE(id.ok()) << id.error().message();
+  ASSERT_TRUE(manager_->start(*id, {}).ok());
+  auto stopped = manager_->stop(*id, std::chrono::milliseconds(0));
+  ASSERT_TRUE(stopped.ok()) << stopped.error().message();
+  EXPECT_TRUE(stopped->canceled);
+  auto waited = manager_->wait(*id);
+  ASSERT_TRUE(waited.ok()) << waited.error().message();
+  EXPECT_EQ(waited->exit_code, stopped->exit_code);
+  EXPECT_FALSE(path_exists(root_ + "/containers/" + *id));
+}
+
+TEST_F(ContainerManagerTest, ROOT_NamesAreUniqueAndResolve) {
+  auto c = config({"/bin/true"});
+  c.name = "only";
+  auto a = manager_->create(c);
+  ASSERT_TRUE(a.ok()) << a.error().message();
+  auto b = manager_->create(c);
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.error().code(), ErrorCode::kAlreadyExists);
+  auto info = manager_->inspect("only");
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->id, *a);
+  EXPECT_EQ(info->status, "created");
+  EXPECT_TRUE(manager_->remove("only").ok());
+  EXPECT_EQ(manager_->remove("only").error().code(), ErrorCode::kNotFound);
+}
+
+TEST_F(ContainerManagerTest, ROOT_BadInputLeavesNothing) {
+  auto c = config({"/bin/true"});
+  c.run.volumes = {{dir_.file("missing"), "/data", false}};
+  auto id = manager_->create(c);
+  ASSERT_FALSE(id.ok());
+  EXPECT_NE(id.error().message().find("missing"), std::string::npos) << id.error().message();
+  c = config({"/bin/true"});
+  c.run.user = "nosuchuser";
+  id = manager_->create(c);
+  ASSERT_FALSE(id.ok());
+  EXPECT_NE(id.error().message().find("nosuchuser"), std::string::npos) << id.error().message();
+  c = config({"/bin/true"});
+  c.image = "localhost/absent:1";
+  id = manager_->create(c);
+  ASSERT_FALSE(id.ok());
+  EXPECT_EQ(id.error().code(), ErrorCode::kNotFound);
+  auto all = manager_->list();
+  ASSERT_TRUE(all.ok());
+  EXPECT_TRUE(all->empty());
+}
+
+}  // namespace
+}  // namespace gantry::agent
