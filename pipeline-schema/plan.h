@@ -86,6 +86,10 @@ PlanResult make_plan(const Pipeline& pipeline, const TriggerContext& trigger);
 Json plan_to_json(const Plan& plan);
 Result<Plan> plan_from_json(const Json& json);
 
+// One PlannedJob's wire form (the element of the plan's "jobs"), and back; used by JobSpec.
+Json planned_job_to_json(const PlannedJob& job);
+Result<PlannedJob> planned_job_from_json(const Json& json);
+
 // `gantry plan --format json`: {"stages": [...], "jobs": [{"name", "stage", "when",
 // "allow_failure", "image", "needs", "script"}]}, scripts with variables expanded for display.
 OrderedJson plan_summary_json(const Plan& plan);

@@ -280,6 +280,17 @@ Json plan_to_json(const Plan& plan) {
   return j;
 }
 
+Json planned_job_to_json(const PlannedJob& job) { return job_json(job); }
+
+Result<PlannedJob> planned_job_from_json(const Json& j) {
+  try {
+    if (!j.is_object()) return Error(ErrorCode::kInvalidArgument, "job: not a JSON object");
+    return job_from(j);
+  } catch (const std::exception& e) {
+    return Error(ErrorCode::kInvalidArgument, std::string("job: ") + e.what());
+  }
+}
+
 Result<Plan> plan_from_json(const Json& j) {
   Plan plan;
   size_t index = 0;
