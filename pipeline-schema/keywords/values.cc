@@ -483,48 +483,47 @@ std::optional<std::vector<Need>> read_needs(Reader& r, const Node& n, std::strin
   return out;
 }
 
+namespace {
+
+// `changes:` and `exists:` take a list of paths, or a map (keys of `keyword`) whose required
+// `paths` is that list; the map's other keys are the caller's to read.
+std::optional<std::vector<std::string>> read_rule_paths(Reader& r, const Node& n,
+                                                        std::string_view path,
+                                                        std::string_view keyword) {
+  if (!n.is_map()) return r.string_list(n, path);
+  if (!r.check_keys(n, keyword, path)) return std::nullopt;
+  const Node* p = n.get("paths");
+  if (p == nullptr) {
+    r.error(n.loc(), quote(key_path(path, "paths")) + " is required");
+    return std::nullopt;
+  }
+  return r.string_list(*p, key_path(path, "paths"));
+}
+
+}  // namespace
+
 std::optional<Changes> read_changes(Reader& r, const Node& n, std::string_view path) {
+  auto paths = read_rule_paths(r, n, path, "changes");
+  if (!paths) return std::nullopt;
   Changes c;
   c.loc = n.loc();
-  if (n.is_map()) {
-    if (!r.check_keys(n, "changes", path)) return std::nullopt;
-    const Node* p = n.get("paths");
-    if (p == nullptr) {
-      r.error(n.loc(), quote(key_path(path, "paths")) + " is required");
-      return std::nullopt;
-    }
-    auto paths = r.string_list(*p, key_path(path, "paths"));
-    if (!paths) return std::nullopt;
-    c.paths = std::move(*paths);
-    if (const Node* cmp = n.get("compare_to")) c.compare_to = r.string(*cmp, key_path(path, "compare_to"));
-    return c;
-  }
-  auto paths = r.string_list(n, path);
-  if (!paths) return std::nullopt;
   c.paths = std::move(*paths);
+  if (const Node* cmp = n.is_map() ? n.get("compare_to") : nullptr) {
+    c.compare_to = r.string(*cmp, key_path(path, "compare_to"));
+  }
   return c;
 }
 
 std::optional<Exists> read_exists(Reader& r, const Node& n, std::string_view path) {
+  auto paths = read_rule_paths(r, n, path, "exists");
+  if (!paths) return std::nullopt;
   Exists x;
   x.loc = n.loc();
+  x.paths = std::move(*paths);
   if (n.is_map()) {
-    if (!r.check_keys(n, "exists", path)) return std::nullopt;
-    const Node* p = n.get("paths");
-    if (p == nullptr) {
-      r.error(n.loc(), quote(key_path(path, "paths")) + " is required");
-      return std::nullopt;
-    }
-    auto paths = r.string_list(*p, key_path(path, "paths"));
-    if (!paths) return std::nullopt;
-    x.paths = std::move(*paths);
     if (const Node* v = n.get("project")) x.project = r.string(*v, key_path(path, "project"));
     if (const Node* v = n.get("ref")) x.ref = r.string(*v, key_path(path, "ref"));
-    return x;
   }
-  auto paths = r.string_list(n, path);
-  if (!paths) return std::nullopt;
-  x.paths = std::move(*paths);
   return x;
 }
 

@@ -1,6 +1,7 @@
 #include "runtime/oci_config.h"
 
 #include <gtest/gtest.h>
+#include <ostream>
 #include <sys/stat.h>
 
 #include "common/file.h"
@@ -215,6 +216,11 @@ struct BadField {
   const char* message;
   ErrorCode code = ErrorCode::kInvalidArgument;
 };
+
+// Failures name the case ("/process/cwd = \"work\""), not the struct's bytes.
+void PrintTo(const BadField& bad, std::ostream* os) {
+  *os << bad.pointer << " = " << (bad.value.is_null() ? "(removed)" : bad.value.dump());
+}
 
 class OciConfigBadFieldTest : public ::testing::TestWithParam<BadField> {};
 
