@@ -1,29 +1,662 @@
-// The container JobExecutor. This first version only reports that it cannot run jobs yet, so
-// callers can be built and tested against the contract; the phases follow.
+// The container JobExecutor: the phases of one job, each a function, in the order GitLab's
+// runner runs them. The log lines mirror the runner's so a GitLab user reads them at a glance.
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <ctime>
+#include <mutex>
+#include <thread>
+
+#include "agent/cache.h"
+#include "agent/container_manager.h"
 #include "agent/job_executor.h"
+#include "agent/job_script.h"
+#include "agent/masker.h"
+#include "agent/path_select.h"
+#include "agent/tar_archive.h"
+#include "agent/workspace.h"
+#include "common/digest.h"
+#include "common/file.h"
+#include "common/logging.h"
+#include "common/unique_fd.h"
 
 namespace gantry::agent {
 
 namespace {
+
+using Clock = std::chrono::steady_clock;
+using schema::FailureReason;
+using schema::JobStatus;
+
+std::string q(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+std::string rfc3339_ms(std::chrono::system_clock::time_point t) {
+  auto secs = std::chrono::time_point_cast<std::chrono::seconds>(t);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t - secs).count();
+  std::time_t tt = std::chrono::system_clock::to_time_t(secs);
+  std::tm tm{};
+  ::gmtime_r(&tt, &tm);
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  char out[64];
+  std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>(ms));
+  return out;
+}
+
+// Go's time.Duration text, as the runner prints timeouts: "1h0m0s", "5m0s", "30s".
+std::string go_duration(std::int64_t s) {
+  std::string out;
+  if (s >= 3600) out += std::to_string(s / 3600) + "h";
+  if (s >= 60) out += std::to_string((s % 3600) / 60) + "m";
+  out += std::to_string(s % 60) + "s";
+  return out;
+}
+
+// Everything that reaches the LogSink goes through here: masked, counted and hashed.
+class JobLog {
+ public:
+  JobLog(LogSink* sink, std::vector<std::string> masked) : sink_(sink), masker_(std::move(masked)) {}
+
+  void write(std::string_view bytes) {
+    std::lock_guard lock(mu_);
+    emit(masker_.feed(bytes));
+  }
+  void line(std::string_view text) { write(std::string(text) + "\n"); }
+  void info(std::string_view text) { line(text); }
+  void section(std::string_view text) {
+    line(std::string(kAnsiBoldGreen) + std::string(text) + std::string(kAnsiReset));
+  }
+  void warning(std::string_view text) {
+    line(std::string(kAnsiBoldYellow) + "WARNING: " + std::string(text) + std::string(kAnsiReset));
+  }
+  void error(std::string_view text) {
+    line(std::string(kAnsiBoldRed) + "ERROR: " + std::string(text) + std::string(kAnsiReset));
+  }
+  void finish() {
+    std::lock_guard lock(mu_);
+    emit(masker_.finish());
+  }
+  std::uint64_t bytes() const { return bytes_; }
+  std::string sha256() { return hash_.finish_hex(); }
+
+ private:
+  void emit(const std::string& s) {
+    if (s.empty()) return;
+    bytes_ += s.size();
+    hash_.update(s);
+    if (sink_ != nullptr) sink_->write(s);
+  }
+
+  std::mutex mu_;
+  LogSink* sink_;
+  StreamingMasker masker_;
+  Sha256 hash_;
+  std::uint64_t bytes_ = 0;
+};
+
+// Reads a container's output pipe into the job log on its own thread. The pipe is non-blocking:
+// once the container has ended (every writer is dead), drain() reads what is left and stops,
+// even if some stray process still held a copy of the write end.
+class OutputPump {
+ public:
+  OutputPump(int read_fd, JobLog& log) : fd_(read_fd), log_(log) {
+    thread_ = std::thread([this] { loop(); });
+  }
+  ~OutputPump() { drain(); }
+
+  void drain() {
+    if (!thread_.joinable()) return;
+    ended_ = true;
+    thread_.join();
+  }
+
+ private:
+  void loop() {
+    char buf[16384];
+    for (;;) {
+      struct pollfd p{fd_, POLLIN, 0};
+      int n = ::poll(&p, 1, ended_ ? 0 : 200);
+      if (n < 0 && errno != EINTR) return;
+      if (n > 0) {
+        ssize_t r = ::read(fd_, buf, sizeof buf);
+        if (r > 0) {
+          log_.write(std::string_view(buf, static_cast<size_t>(r)));
+          continue;
+        }
+        if (r == 0) return;  // every writer closed
+        if (errno != EAGAIN && errno != EINTR) return;
+      }
+      if (n == 0 && ended_) return;  // nothing more will come
+    }
+  }
+
+  int fd_;
+  JobLog& log_;
+  std::atomic<bool> ended_{false};
+  std::thread thread_;
+};
+
+struct Outcome {
+  JobStatus status = JobStatus::kSuccess;
+  FailureReason reason = FailureReason::kNone;
+  std::optional<int> exit_code;
+  std::string message;  // for the result and the final ERROR line
+
+  bool ok() const { return status == JobStatus::kSuccess; }
+  void fail(FailureReason r, std::string msg, JobStatus s = JobStatus::kFailed) {
+    status = s;
+    reason = r;
+    message = std::move(msg);
+  }
+};
 
 class ContainerJobExecutor : public JobExecutor {
  public:
   explicit ContainerJobExecutor(ContainerJobExecutorOptions options) : options_(options) {}
 
   schema::JobResult run(const schema::JobSpec& spec, JobEnvironment& env,
-                        std::stop_token /*stop*/) override {
-    schema::JobResult r;
-    r.status = schema::JobStatus::kFailed;
-    r.failure_reason = schema::FailureReason::kRunnerSystemFailure;
-    r.message = "job '" + spec.job.name + "': the container executor is not available in this build";
-    std::string line = "ERROR: Job failed (system failure): " + r.message + "\n";
-    if (env.log != nullptr) env.log->write(line);
-    return r;
-  }
+                        std::stop_token stop) override;
 
  private:
   ContainerJobExecutorOptions options_;
 };
+
+// One run of one job: the state the phases share.
+class JobRun {
+ public:
+  JobRun(const ContainerJobExecutorOptions& options, const schema::JobSpec& spec,
+         JobEnvironment& env, std::stop_token stop)
+      : options_(options), spec_(spec), env_(env), stop_(std::move(stop)),
+        log_(env.log, spec.masked_values) {}
+
+  schema::JobResult run();
+
+ private:
+  Status prepare_image();
+  Status prepare_workspace();
+  void set_variables();
+  void restore_caches();
+  Status download_artifacts();
+  Result<ContainerExit> run_script(const std::string& phase,
+                                   const std::vector<std::string>& commands,
+                                   const schema::VariableSet& vars, Clock::time_point deadline,
+                                   std::stop_token stop);
+  void step_script();
+  void after_script();
+  void save_caches();
+  void upload_artifacts();
+  void cleanup();
+  Result<PathSelection> select(const std::vector<std::string>& paths,
+                               const std::vector<std::string>& exclude, bool untracked);
+
+  const ContainerJobExecutorOptions& options_;
+  const schema::JobSpec& spec_;
+  JobEnvironment& env_;
+  std::stop_token stop_;
+  JobLog log_;
+  Outcome outcome_;
+
+  std::string image_;
+  std::int64_t timeout_seconds_ = 0;
+  Clock::time_point deadline_;
+  std::string workspace_;    // host: <work_dir>/job-<id>-XXXXXX
+  std::string project_host_;  // host: <workspace>/project
+  std::string scripts_host_;  // host: <workspace>/tmp
+  std::string project_dir_;   // container: /builds/<project path>
+  schema::VariableSet vars_;
+  std::optional<std::string> artifacts_locator_;
+};
+
+schema::JobResult JobRun::run() {
+  auto started = std::chrono::system_clock::now();
+  auto started_steady = Clock::now();
+  const auto& job = spec_.job;
+  timeout_seconds_ = job.timeout_seconds.value_or(
+      spec_.default_timeout_seconds.value_or(options_.default_timeout_seconds));
+  deadline_ = started_steady + std::chrono::seconds(timeout_seconds_);
+
+  log_.info("Running with gantry, job " + std::to_string(spec_.job_id) + " '" + job.name +
+            "' of pipeline " + std::to_string(spec_.pipeline_id));
+  if (!job.skipped_keywords.empty()) {
+    std::string names;
+    for (const auto& k : job.skipped_keywords) names += (names.empty() ? "" : ", ") + k;
+    log_.warning("keywords accepted but not executed by gantry: " + names);
+  }
+
+  Status st = prepare_image();
+  if (st.ok()) st = prepare_workspace();
+  if (st.ok()) {
+    set_variables();
+    restore_caches();
+    st = download_artifacts();
+  }
+  if (st.ok() && outcome_.ok()) step_script();
+  if (!workspace_.empty()) {
+    if (outcome_.status != JobStatus::kCanceled) after_script();
+    if (outcome_.status != JobStatus::kCanceled) save_caches();
+    if (outcome_.status != JobStatus::kCanceled) upload_artifacts();
+    cleanup();
+  }
+
+  switch (outcome_.status) {
+    case JobStatus::kSuccess:
+      log_.section("Job succeeded");
+      break;
+    case JobStatus::kCanceled:
+      log_.error("Job failed: canceled");
+      break;
+    case JobStatus::kFailed:
+      if (outcome_.reason == FailureReason::kScriptFailure && outcome_.exit_code) {
+        log_.error("Job failed: exit code " + std::to_string(*outcome_.exit_code));
+      } else if (outcome_.reason == FailureReason::kScriptFailure ||
+                 outcome_.reason == FailureReason::kJobExecutionTimeout) {
+        log_.error("Job failed: " + outcome_.message);
+      } else {
+        log_.error("Job failed (system failure): " + outcome_.message);
+      }
+      break;
+  }
+  log_.finish();
+
+  auto finished = std::chrono::system_clock::now();
+  schema::JobResult r;
+  r.status = outcome_.status;
+  r.failure_reason = outcome_.reason;
+  r.exit_code = outcome_.exit_code;
+  r.message = mask_all(outcome_.message, spec_.masked_values);
+  r.started_at = rfc3339_ms(started);
+  r.finished_at = rfc3339_ms(finished);
+  r.duration_seconds = std::chrono::duration<double>(Clock::now() - started_steady).count();
+  r.log_bytes = log_.bytes();
+  r.log_sha256 = log_.sha256();
+  r.artifacts_locator = artifacts_locator_;
+  return r;
+}
+
+Status JobRun::prepare_image() {
+  const auto& job = spec_.job;
+  log_.section("Preparing the \"gantry\" executor");
+  if (env_.containers == nullptr) {
+    outcome_.fail(FailureReason::kRunnerSystemFailure, "no container manager given to the executor");
+    return Error(ErrorCode::kFailedPrecondition, outcome_.message);
+  }
+  image_ = job.image ? job.image->name : spec_.default_image;
+  if (image_.empty()) {
+    outcome_.fail(FailureReason::kRunnerSystemFailure,
+                  "job '" + job.name + "' names no image and there is no default image");
+    return Error(ErrorCode::kInvalidArgument, outcome_.message);
+  }
+  PullPolicy policy = PullPolicy::kIfNotPresent;
+  if (job.image && !job.image->pull_policy.empty()) {
+    auto p = parse_pull_policy(job.image->pull_policy.front());
+    if (!p.ok()) {
+      outcome_.fail(FailureReason::kImagePullFailure, p.error().message());
+      return p.error();
+    }
+    policy = *p;
+  }
+  log_.info("Using image " + image_ + " ...");
+  runtime::image::PullOptions pull;
+  if (env_.pull_options != nullptr) pull = *env_.pull_options;
+  auto record = env_.containers->ensure_image(image_, policy, pull);
+  if (!record.ok()) {
+    outcome_.fail(FailureReason::kImagePullFailure, record.error().message());
+    return record.error();
+  }
+  log_.info("Using image " + image_ + " with digest " + record->digest + " ...");
+  if (!job.services.empty()) {
+    std::string names;
+    for (const auto& s : job.services) names += (names.empty() ? "" : ", ") + s.name;
+    outcome_.fail(FailureReason::kRunnerSystemFailure,
+                  "services are not supported by this executor yet (" + names + ")");
+    return Error(ErrorCode::kUnimplemented, outcome_.message);
+  }
+  return ok_status();
+}
+
+Status JobRun::prepare_workspace() {
+  log_.section("Preparing environment");
+  std::string parent = env_.work_dir;
+  if (parent.empty()) {
+    const char* t = std::getenv("TMPDIR");
+    parent = t != nullptr && *t != '\0' ? t : "/tmp";
+  }
+  Status st = make_dirs(parent, 0711);
+  std::string tmpl = join_path(parent, "job-" + std::to_string(spec_.job_id) + "-XXXXXX");
+  if (st.ok() && ::mkdtemp(tmpl.data()) == nullptr) st = sys_error("create workspace in " + q(parent));
+  if (st.ok()) {
+    workspace_ = tmpl;
+    project_host_ = join_path(workspace_, "project");
+    scripts_host_ = join_path(workspace_, "tmp");
+    st = make_dirs(project_host_);
+    if (st.ok()) st = make_dirs(scripts_host_, 0700);
+  }
+  std::string path = spec_.project_path.empty() ? spec_.project_name : spec_.project_path;
+  if (path.empty()) path = "project";
+  project_dir_ = join_path(env_.builds_dir, path);
+  if (st.ok()) {
+    log_.section("Getting source from " + env_.source_dir);
+    auto copied = copy_source_tree(env_.source_dir, project_host_);
+    if (copied.ok()) {
+      log_.info(std::string(copied->git ? "Copied the git work tree" : "Copied the directory") +
+                " (" + std::to_string(copied->files) + " entries) to " + project_dir_);
+    } else {
+      st = std::move(copied).error();
+    }
+  }
+  if (!st.ok()) outcome_.fail(FailureReason::kRunnerSystemFailure, st.error().message());
+  return st;
+}
+
+void JobRun::set_variables() {
+  vars_ = spec_.job.variables;
+  vars_.set("CI_JOB_ID", std::to_string(spec_.job_id));
+  vars_.set("CI_PIPELINE_ID", std::to_string(spec_.pipeline_id));
+  vars_.set("CI_PROJECT_DIR", project_dir_);
+  vars_.set("CI_BUILDS_DIR", env_.builds_dir);
+  vars_.set("CI_JOB_IMAGE", image_);
+  vars_.set("CI_SERVER", "yes");
+  vars_.set("CI_JOB_TIMEOUT", std::to_string(timeout_seconds_));
+  vars_.set("CI_JOB_STARTED_AT", rfc3339_ms(std::chrono::system_clock::now()));
+  if (!spec_.commit_sha.empty()) {
+    vars_.set("CI_COMMIT_SHA", spec_.commit_sha);
+    vars_.set("CI_COMMIT_SHORT_SHA", spec_.commit_sha.substr(0, 8));
+  }
+  if (!spec_.ref.empty()) vars_.set("CI_COMMIT_REF_NAME", spec_.ref);
+  if (!spec_.project_name.empty()) vars_.set("CI_PROJECT_NAME", spec_.project_name);
+  if (!spec_.project_path.empty()) vars_.set("CI_PROJECT_PATH", spec_.project_path);
+}
+
+Result<PathSelection> JobRun::select(const std::vector<std::string>& paths,
+                                     const std::vector<std::string>& exclude, bool untracked) {
+  GANTRY_ASSIGN_OR_RETURN(auto entries, list_workspace(project_host_));
+  std::vector<std::string> untracked_files;
+  if (untracked) {
+    auto u = git_untracked_files(project_host_);
+    if (u.ok()) {
+      untracked_files = std::move(u).value();
+    } else {
+      log_.warning("untracked files: " + u.error().message());
+    }
+  }
+  return select_paths(entries, paths, exclude, untracked, untracked_files, project_dir_);
+}
+
+void JobRun::restore_caches() {
+  const auto& caches = spec_.job.cache;
+  if (caches.empty()) return;
+  if (env_.cache_dir.empty()) {
+    log_.warning("cache: no cache directory is configured, caches are not restored nor saved");
+    return;
+  }
+  CacheStore store(env_.cache_dir, spec_.project_path.empty() ? spec_.project_name : spec_.project_path);
+  log_.section("Restoring cache");
+  for (const auto& c : caches) {
+    if (!cache_pulls(c)) {
+      log_.info("Not downloading cache due to policy");
+      continue;
+    }
+    auto key = cache_key(c, vars_, project_host_);
+    if (!key.ok()) {
+      log_.warning(key.error().message());
+      continue;
+    }
+    std::vector<std::string> keys = {*key};
+    for (const auto& f : c.fallback_keys) keys.push_back(schema::expand_for_display(f, vars_));
+    bool restored = false;
+    for (const auto& k : keys) {
+      log_.info("Checking cache for " + k + "...");
+      auto r = store.restore(k, project_host_);
+      if (!r.ok()) {
+        log_.warning("Failed to extract cache: " + r.error().message());
+        break;
+      }
+      if (*r) {
+        log_.info("Successfully extracted cache");
+        restored = true;
+        break;
+      }
+      log_.warning("file does not exist");
+    }
+    if (!restored) log_.warning("Cache not restored: no cache for key " + q(*key));
+  }
+}
+
+Status JobRun::download_artifacts() {
+  if (spec_.dependencies.empty()) return ok_status();
+  log_.section("Downloading artifacts");
+  for (const auto& dep : spec_.dependencies) {
+    if (dep.locator.empty()) {
+      log_.info("No artifacts of " + dep.job + " to download");
+      continue;
+    }
+    if (env_.artifacts == nullptr) {
+      outcome_.fail(FailureReason::kRunnerSystemFailure, "no artifact store given to the executor");
+      return Error(ErrorCode::kFailedPrecondition, outcome_.message);
+    }
+    log_.info("Downloading artifacts for " + dep.job + " (" + dep.locator + ")...");
+    std::string tmp = join_path(workspace_, "dependency.tar");
+    Status st = env_.artifacts->get(dep, tmp);
+    if (st.ok()) {
+      auto x = extract_tar(tmp, project_host_);
+      if (!x.ok()) st = std::move(x).error();
+    }
+    ::unlink(tmp.c_str());
+    if (!st.ok()) {
+      outcome_.fail(st.error().code() == ErrorCode::kNotFound
+                        ? FailureReason::kMissingDependencyFailure
+                        : FailureReason::kRunnerSystemFailure,
+                    "download artifacts of '" + dep.job + "': " + st.error().message());
+      return st;
+    }
+  }
+  return ok_status();
+}
+
+Result<ContainerExit> JobRun::run_script(const std::string& phase,
+                                         const std::vector<std::string>& commands,
+                                         const schema::VariableSet& vars,
+                                         Clock::time_point deadline, std::stop_token stop) {
+  std::string script_name = phase + ".sh";
+  GANTRY_TRY(write_file_atomic(join_path(scripts_host_, script_name),
+                               render_script(commands, project_dir_), 0755));
+  std::string scripts_dir = project_dir_ + ".tmp";
+  ContainerConfig cfg;
+  cfg.image = image_;
+  cfg.pull_policy = PullPolicy::kIfNotPresent;
+  if (env_.pull_options != nullptr) cfg.pull = *env_.pull_options;
+  cfg.run.cmd = shell_command(join_path(scripts_dir, script_name));
+  if (spec_.job.image && spec_.job.image->entrypoint) {
+    // `entrypoint: [""]` (GitLab's idiom) means none.
+    std::vector<std::string> ep;
+    for (const auto& a : *spec_.job.image->entrypoint) {
+      if (!a.empty()) ep.push_back(a);
+    }
+    cfg.run.entrypoint = ep;
+  }
+  for (const auto& v : vars.entries()) cfg.run.env.push_back(v.name + "=" + v.value);
+  cfg.run.working_dir = project_dir_;
+  cfg.run.volumes.push_back({project_host_, project_dir_, false});
+  cfg.run.volumes.push_back({scripts_host_, scripts_dir, true});
+  if (spec_.job.image && spec_.job.image->user) cfg.run.user = *spec_.job.image->user;
+  switch (env_.network) {
+    case NetworkMode::kHost: cfg.network.mode = ContainerNetwork::Mode::kHost; break;
+    case NetworkMode::kNone:
+    case NetworkMode::kBridge: cfg.network.mode = ContainerNetwork::Mode::kNone; break;
+  }
+  cfg.hostname = "job-" + std::to_string(spec_.job_id);
+  cfg.labels = {{"gantry.job.id", std::to_string(spec_.job_id)},
+                {"gantry.job.name", spec_.job.name},
+                {"gantry.job.phase", phase},
+                {"gantry.pipeline.id", std::to_string(spec_.pipeline_id)}};
+
+  GANTRY_ASSIGN_OR_RETURN(std::string id, env_.containers->create(cfg));
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) {
+    Error e = sys_error("create output pipe");
+    (void)env_.containers->remove(id);
+    return e;
+  }
+  UniqueFd read_end(fds[0]);
+  UniqueFd write_end(fds[1]);
+  ::fcntl(read_end.get(), F_SETFL, O_NONBLOCK);
+  Result<ContainerExit> exit = Error(ErrorCode::kInternal, "not run");
+  {
+    OutputPump pump(read_end.get(), log_);
+    ContainerIo io;
+    io.output_fd = write_end.get();
+    exit = env_.containers->run(id, io, deadline, stop);
+    write_end.reset();
+    pump.drain();
+  }
+  Status removed = env_.containers->remove(id);
+  if (!removed.ok()) log_.warning("remove container " + id + ": " + removed.error().message());
+  return exit;
+}
+
+void JobRun::step_script() {
+  std::vector<std::string> commands = spec_.job.before_script;
+  commands.insert(commands.end(), spec_.job.script.begin(), spec_.job.script.end());
+  log_.section("Executing \"step_script\" stage of the job script");
+  auto exit = run_script("step_script", commands, vars_, deadline_, stop_);
+  if (!exit.ok()) {
+    if (stop_.stop_requested()) {
+      outcome_.fail(FailureReason::kCanceled, "canceled", JobStatus::kCanceled);
+    } else {
+      outcome_.fail(FailureReason::kRunnerSystemFailure, "run step_script: " + exit.error().message());
+    }
+    return;
+  }
+  outcome_.exit_code = exit->exit_code;
+  if (exit->canceled) {
+    outcome_.fail(FailureReason::kCanceled, "canceled", JobStatus::kCanceled);
+  } else if (exit->timed_out) {
+    outcome_.fail(FailureReason::kJobExecutionTimeout,
+                  "execution took longer than " + go_duration(timeout_seconds_) + " seconds");
+  } else if (exit->oom_killed) {
+    outcome_.fail(FailureReason::kScriptFailure,
+                  "exit code " + std::to_string(exit->exit_code) + " (out of memory)");
+  } else if (exit->exit_code != 0) {
+    outcome_.fail(FailureReason::kScriptFailure, "exit code " + std::to_string(exit->exit_code));
+  }
+}
+
+void JobRun::after_script() {
+  if (spec_.job.after_script.empty()) return;
+  log_.section("Running after_script");
+  log_.info("Running after script...");
+  schema::VariableSet vars = vars_;
+  vars.set("CI_JOB_STATUS", std::string(schema::job_status_name(outcome_.status)));
+  auto deadline = Clock::now() + std::chrono::seconds(options_.after_script_timeout_seconds);
+  auto exit = run_script("after_script", spec_.job.after_script, vars, deadline, stop_);
+  if (!exit.ok()) {
+    log_.warning("after_script failed, but job will continue unaffected: " + exit.error().message());
+  } else if (exit->timed_out) {
+    log_.warning("after_script failed, but job will continue unaffected: execution took longer than " +
+                 go_duration(options_.after_script_timeout_seconds) + " seconds");
+  } else if (exit->exit_code != 0 && !exit->canceled) {
+    log_.warning("after_script failed, but job will continue unaffected: exit code " +
+                 std::to_string(exit->exit_code));
+  }
+}
+
+void JobRun::save_caches() {
+  const auto& caches = spec_.job.cache;
+  if (caches.empty() || env_.cache_dir.empty()) return;
+  bool succeeded = outcome_.ok();
+  CacheStore store(env_.cache_dir, spec_.project_path.empty() ? spec_.project_name : spec_.project_path);
+  bool header = false;
+  for (const auto& c : caches) {
+    if (!cache_pushes(c) || !cache_saved(c.when, succeeded)) continue;
+    if (!header) {
+      log_.section(succeeded ? "Saving cache for successful job" : "Saving cache for failed job");
+      header = true;
+    }
+    auto key = cache_key(c, vars_, project_host_);
+    if (!key.ok()) {
+      log_.warning(key.error().message());
+      continue;
+    }
+    log_.info("Creating cache " + *key + "...");
+    auto sel = select(c.paths, {}, c.untracked);
+    if (!sel.ok()) {
+      log_.warning("Failed to create cache: " + sel.error().message());
+      continue;
+    }
+    for (const auto& w : sel->warnings) log_.warning(w);
+    if (sel->paths.empty()) {
+      log_.warning("Cache file not created: no matching files");
+      continue;
+    }
+    Status st = store.save(*key, project_host_, sel->paths);
+    if (st.ok()) {
+      log_.info("Created cache");
+    } else {
+      log_.warning("Failed to create cache: " + st.error().message());
+    }
+  }
+}
+
+void JobRun::upload_artifacts() {
+  const auto& a = spec_.job.artifacts;
+  if (!a || (a->paths.empty() && !a->untracked)) return;
+  bool succeeded = outcome_.ok();
+  if (!cache_saved(a->when, succeeded)) return;  // the same on_success/on_failure/always rule
+  log_.section(succeeded ? "Uploading artifacts for successful job"
+                         : "Uploading artifacts for failed job");
+  log_.info("Uploading artifacts...");
+  auto sel = select(a->paths, a->exclude, a->untracked);
+  auto fail = [&](const std::string& msg) {
+    log_.error("Uploading artifacts as \"archive\" failed: " + msg);
+    if (outcome_.ok()) outcome_.fail(FailureReason::kRunnerSystemFailure, "upload artifacts: " + msg);
+  };
+  if (!sel.ok()) return fail(sel.error().message());
+  for (const auto& w : sel->warnings) log_.warning(w);
+  if (sel->paths.empty()) {
+    log_.error("No files to upload");
+    return;
+  }
+  if (env_.artifacts == nullptr) return fail("no artifact store given to the executor");
+  std::string tar = join_path(workspace_, "artifacts.tar");
+  auto made = create_tar(project_host_, sel->paths, tar);
+  if (!made.ok()) return fail(made.error().message());
+  log_.info(std::to_string(made->entries) + " files and directories found, " +
+            std::to_string(made->bytes) + " bytes");
+  auto loc = env_.artifacts->put(spec_, tar);
+  ::unlink(tar.c_str());
+  if (!loc.ok()) return fail(loc.error().message());
+  artifacts_locator_ = *loc;
+  log_.info("Uploading artifacts as \"archive\" to " + *loc + "... ok");
+}
+
+void JobRun::cleanup() {
+  log_.section("Cleaning up project directory and file based variables");
+  if (options_.keep_workspace) {
+    log_.info("Keeping the workspace at " + workspace_);
+    return;
+  }
+  Status st = remove_all(workspace_);
+  if (!st.ok()) log_.warning("remove workspace: " + st.error().message());
+}
+
+schema::JobResult ContainerJobExecutor::run(const schema::JobSpec& spec, JobEnvironment& env,
+                                            std::stop_token stop) {
+  try {
+    JobRun r(options_, spec, env, std::move(stop));
+    return r.run();
+  } catch (const std::exception& e) {
+    // Last resort (a thread entry for callers): a bug, reported as a system failure.
+    schema::JobResult res;
+    res.failure_reason = FailureReason::kRunnerSystemFailure;
+    res.message = std::string("internal error: ") + e.what();
+    return res;
+  }
+}
 
 }  // namespace
 

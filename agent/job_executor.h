@@ -15,6 +15,10 @@
 #include "common/result.h"
 #include "pipeline-schema/job_spec.h"
 
+namespace gantry::runtime::image {
+struct PullOptions;  // runtime/image/puller.h
+}
+
 namespace gantry::agent {
 
 class ContainerManager;  // agent/container_manager.h
@@ -55,8 +59,11 @@ struct JobEnvironment {
   LogSink* log = nullptr;             // required
   ArtifactStore* artifacts = nullptr;  // required when the job has or downloads artifacts
   std::string cache_dir;   // where caches live across runs; empty: `cache:` is skipped (said so)
-  std::string work_dir;    // parent of per-job workspaces; empty: <state root>/builds
+  // Parent of per-job workspaces (e.g. <state root>/builds); empty: $TMPDIR (or /tmp).
+  std::string work_dir;
   ContainerManager* containers = nullptr;  // required: images, containers, networks
+  // Registry options for pulls (auth, --insecure, --ca); null: defaults.
+  const runtime::image::PullOptions* pull_options = nullptr;
   NetworkMode network = NetworkMode::kBridge;
   std::string builds_dir = "/builds";  // CI_BUILDS_DIR inside the container
 };

@@ -1,0 +1,259 @@
+// The container JobExecutor end to end on a busybox image in a TempDir state root: scripts stop
+// at the first failure, after_script sees CI_JOB_STATUS, artifacts pass between jobs, a cache
+// lives across runs, a timeout kills, cancel stops, secrets are masked, the sources stay
+// untouched, and nothing is left behind (containers, workspaces).
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <mutex>
+
+#include "agent/artifact_store.h"
+#include "agent/container_manager.h"
+#include "agent/job_executor.h"
+#include "common/file.h"
+#include "runtime/image/import.h"
+#include "tests/support/bundle.h"
+#include "tests/support/temp_dir.h"
+
+namespace gantry::agent {
+namespace {
+
+using schema::FailureReason;
+using schema::JobResult;
+using schema::JobSpec;
+using schema::JobStatus;
+using testing::TempDir;
+
+class StringSink : public LogSink {
+ public:
+  void write(std::string_view chunk) override {
+    std::lock_guard lock(mu_);
+    text_.append(chunk);
+    if (on_write_) on_write_(text_);
+  }
+  std::string text() {
+    std::lock_guard lock(mu_);
+    return text_;
+  }
+  std::function<void(const std::string&)> on_write_;
+
+ private:
+  std::mutex mu_;
+  std::string text_;
+};
+
+class JobExecutorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+    if (!testing::have_static_busybox()) GTEST_SKIP() << "needs busybox-static";
+    root_ = dir_.file("state");
+    auto store = runtime::image::ImageStore::open(root_);
+    ASSERT_TRUE(store.ok()) << store.error().message();
+    runtime::image::ImportOptions o;
+    o.env = {"PATH=/bin"};
+    auto rec = runtime::image::import_rootfs(**store, bundle_.rootfs(), "localhost/busybox:1", o);
+    ASSERT_TRUE(rec.ok()) << rec.error().message();
+    ManagerOptions mo;
+    mo.root = root_;
+    mo.oci_runtime = GANTRY_BIN;
+    mo.stop_grace = std::chrono::milliseconds(200);
+    auto m = ContainerManager::open(mo);
+    ASSERT_TRUE(m.ok()) << m.error().message();
+    manager_ = std::move(*m);
+    ASSERT_TRUE(make_dirs(dir_.file("src/lib")).ok());
+    ASSERT_TRUE(write_file(dir_.file("src/lib/input.txt"), "source input\n").ok());
+    ASSERT_TRUE(make_dirs(dir_.file("builds")).ok());
+    store_ = std::make_unique<DirectoryArtifactStore>(dir_.file("artifacts"));
+  }
+
+  void TearDown() override {
+    if (!manager_) return;
+    auto all = manager_->list();
+    ASSERT_TRUE(all.ok());
+    EXPECT_TRUE(all->empty()) << "a container was left behind";
+    for (const auto& c : *all) EXPECT_TRUE(manager_->remove(c.id).ok());
+    auto left = list_dir(dir_.file("builds"));
+    ASSERT_TRUE(left.ok());
+    EXPECT_TRUE(left->empty()) << "a workspace was left behind";
+    // The sources are never changed by a job.
+    EXPECT_EQ(read_file(dir_.file("src/lib/input.txt")).value_or(""), "source input\n");
+    auto src = list_dir(dir_.file("src"));
+    ASSERT_TRUE(src.ok());
+    EXPECT_EQ(*src, std::vector<std::string>{"lib"});
+  }
+
+  JobSpec spec(std::string name, std::vector<std::string> script) {
+    JobSpec s;
+    s.job_id = ++next_id_;
+    s.pipeline_id = 5;
+    s.project_name = "app";
+    s.project_path = "group/app";
+    s.job.name = std::move(name);
+    s.job.stage = "test";
+    s.job.script = std::move(script);
+    s.job.image = schema::Image{"localhost/busybox:1", std::nullopt, {}, std::nullopt,
+                                std::nullopt, {}};
+    s.job.variables.set("CI_JOB_NAME", s.job.name);
+    return s;
+  }
+
+  JobResult run(const JobSpec& s, StringSink& sink, std::stop_token stop = {}) {
+    JobEnvironment env;
+    env.source_dir = dir_.file("src");
+    env.log = &sink;
+    env.artifacts = store_.get();
+    env.cache_dir = dir_.file("cache");
+    env.work_dir = dir_.file("builds");
+    env.containers = manager_.get();
+    env.network = NetworkMode::kNone;
+    return executor_->run(s, env, stop);
+  }
+
+  TempDir dir_;
+  testing::TestBundle bundle_;
+  std::string root_;
+  std::unique_ptr<ContainerManager> manager_;
+  std::unique_ptr<DirectoryArtifactStore> store_;
+  std::unique_ptr<JobExecutor> executor_ = make_container_job_executor();
+  int next_id_ = 100;
+};
+
+TEST_F(JobExecutorTest, ROOT_SuccessfulJobSeesItsWorkspaceAndVariables) {
+  JobSpec s = spec("hello", {"cat lib/input.txt", "echo \"$CI_PROJECT_DIR $CI_JOB_ID $CI_PIPELINE_ID\"",
+                             "pwd", "echo changed > lib/input.txt"});
+  s.job.before_script = {"echo before"};
+  StringSink sink;
+  JobResult r = run(s, sink);
+  std::string log = sink.text();
+  EXPECT_EQ(r.status, JobStatus::kSuccess) << log;
+  EXPECT_EQ(r.failure_reason, FailureReason::kNone);
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(log.find("$ echo before\x1b[0;m\nbefore\n"), std::string::npos) << log;
+  EXPECT_NE(log.find("source input\n"), std::string::npos) << log;
+  EXPECT_NE(log.find("\n/builds/group/app 101 5\n"), std::string::npos) << log;
+  EXPECT_NE(log.find("$ pwd\x1b[0;m\n/builds/group/app\n"), std::string::npos) << log;
+  EXPECT_NE(log.find("Job succeeded"), std::string::npos);
+  EXPECT_EQ(r.log_bytes, log.size());
+  EXPECT_EQ(r.log_sha256.size(), 64u);
+}
+
+TEST_F(JobExecutorTest, ROOT_FailingCommandStopsScriptAndAfterScriptSeesStatus) {
+  JobSpec s = spec("fails", {"echo one", "exit 3", "echo never"});
+  s.job.after_script = {"echo \"after: $CI_JOB_STATUS\"", "exit 9"};
+  StringSink sink;
+  JobResult r = run(s, sink);
+  std::string log = sink.text();
+  EXPECT_EQ(r.status, JobStatus::kFailed) << log;
+  EXPECT_EQ(r.failure_reason, FailureReason::kScriptFailure);
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(log.find("one\n"), std::string::npos);
+  EXPECT_EQ(log.find("never\n"), std::string::npos) << log;
+  EXPECT_NE(log.find("after: failed\n"), std::string::npos) << log;
+  // after_script's own failure does not change the job's status or exit code.
+  EXPECT_NE(log.find("after_script failed, but job will continue unaffected: exit code 9"),
+            std::string::npos);
+  EXPECT_NE(log.find("ERROR: Job failed: exit code 3"), std::string::npos) << log;
+}
+
+TEST_F(JobExecutorTest, ROOT_ArtifactsPassBetweenTwoJobs) {
+  JobSpec build = spec("build", {"mkdir -p out/sub", "echo built > out/sub/bin.txt",
+                                 "echo junk > out/sub/x.o"});
+  schema::Artifacts a;
+  a.paths = {"out/", "missing/"};
+  a.exclude = {"out/**/*.o"};
+  build.job.artifacts = a;
+  StringSink sink1;
+  JobResult r1 = run(build, sink1);
+  ASSERT_EQ(r1.status, JobStatus::kSuccess) << sink1.text();
+  ASSERT_TRUE(r1.artifacts_locator.has_value());
+  EXPECT_NE(sink1.text().find("missing/: no matching files"), std::string::npos) << sink1.text();
+
+  JobSpec test = spec("test", {"cat out/sub/bin.txt", "test ! -e out/sub/x.o"});
+  test.dependencies = {{"build", *r1.artifacts_locator}};
+  StringSink sink2;
+  JobResult r2 = run(test, sink2);
+  EXPECT_EQ(r2.status, JobStatus::kSuccess) << sink2.text();
+  EXPECT_NE(sink2.text().find("built\n"), std::string::npos) << sink2.text();
+
+  JobSpec gone = spec("test2", {"true"});
+  gone.dependencies = {{"build", "no-such.tar"}};
+  StringSink sink3;
+  JobResult r3 = run(gone, sink3);
+  EXPECT_EQ(r3.failure_reason, FailureReason::kMissingDependencyFailure) << sink3.text();
+}
+
+TEST_F(JobExecutorTest, ROOT_CacheIsReusedByASecondRun) {
+  JobSpec s = spec("cached", {"if [ -f .cache/count ]; then echo \"restored $(cat .cache/count)\"; "
+                              "else mkdir -p .cache; echo 1 > .cache/count; echo fresh; fi"});
+  schema::Cache c;
+  c.key = "$CI_JOB_NAME";
+  c.paths = {".cache/"};
+  s.job.cache = {c};
+  StringSink first;
+  ASSERT_EQ(run(s, first).status, JobStatus::kSuccess) << first.text();
+  EXPECT_NE(first.text().find("fresh\n"), std::string::npos) << first.text();
+  EXPECT_NE(first.text().find("Created cache"), std::string::npos) << first.text();
+  s.job_id = ++next_id_;
+  StringSink second;
+  ASSERT_EQ(run(s, second).status, JobStatus::kSuccess) << second.text();
+  EXPECT_NE(second.text().find("restored 1\n"), std::string::npos) << second.text();
+}
+
+TEST_F(JobExecutorTest, ROOT_TimeoutKillsTheJob) {
+  JobSpec s = spec("slow", {"echo started", "sleep 120", "echo never"});
+  s.job.timeout_seconds = 1;
+  StringSink sink;
+  JobResult r = run(s, sink);
+  std::string log = sink.text();
+  EXPECT_EQ(r.status, JobStatus::kFailed) << log;
+  EXPECT_EQ(r.failure_reason, FailureReason::kJobExecutionTimeout);
+  EXPECT_EQ(log.find("never\n"), std::string::npos);
+  EXPECT_NE(log.find("ERROR: Job failed: execution took longer than 1s seconds"), std::string::npos)
+      << log;
+}
+
+TEST_F(JobExecutorTest, ROOT_StopTokenCancelsARunningJob) {
+  JobSpec s = spec("cancel", {"echo waiting-for-cancel", "sleep 120", "echo never"});
+  std::stop_source stop;
+  StringSink sink;
+  // Cancel as soon as the job has shown it is running: no sleeps, no timing.
+  sink.on_write_ = [&](const std::string& text) {
+    if (text.find("waiting-for-cancel\n") != std::string::npos) stop.request_stop();
+  };
+  JobResult r = run(s, sink, stop.get_token());
+  EXPECT_EQ(r.status, JobStatus::kCanceled) << sink.text();
+  EXPECT_EQ(r.failure_reason, FailureReason::kCanceled);
+  EXPECT_EQ(sink.text().find("never\n"), std::string::npos);
+}
+
+TEST_F(JobExecutorTest, ROOT_SecretsAreMaskedInTheLogAndResult) {
+  JobSpec s = spec("masked", {"echo \"token is $TOKEN\"", "printf 'sp'; printf 'lit-s3cr3t\\n'",
+                              "echo $TOKEN >&2", "exit 4"});
+  s.job.variables.set("TOKEN", "hunter2-secret");
+  s.masked_values = {"hunter2-secret", "split-s3cr3t"};
+  StringSink sink;
+  JobResult r = run(s, sink);
+  std::string log = sink.text();
+  EXPECT_EQ(log.find("hunter2-secret"), std::string::npos) << log;
+  EXPECT_EQ(log.find("split-s3cr3t"), std::string::npos) << log;
+  EXPECT_NE(log.find("token is [MASKED]\n"), std::string::npos) << log;
+  EXPECT_NE(log.find("lit-s3cr3t\\n'\x1b[0;m\n[MASKED]\n"), std::string::npos) << log;
+  EXPECT_NE(log.find("$ echo $TOKEN >&2\x1b[0;m\n[MASKED]\n"), std::string::npos) << log;
+  EXPECT_EQ(r.exit_code, 4);
+}
+
+TEST_F(JobExecutorTest, ROOT_MissingImageIsAnImagePullFailure) {
+  JobSpec s = spec("noimage", {"true"});
+  s.job.image->name = "localhost/absent:1";
+  s.job.image->pull_policy = {"never"};
+  StringSink sink;
+  JobResult r = run(s, sink);
+  EXPECT_EQ(r.status, JobStatus::kFailed);
+  EXPECT_EQ(r.failure_reason, FailureReason::kImagePullFailure) << sink.text();
+  EXPECT_NE(r.message.find("absent"), std::string::npos) << r.message;
+  EXPECT_NE(sink.text().find("ERROR: Job failed (system failure):"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace gantry::agent
