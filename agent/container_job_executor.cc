@@ -309,6 +309,9 @@ Status JobRun::prepare_image() {
     return record.error();
   }
   log_.info("Using image " + image_ + " with digest " + record->digest + " ...");
+  if (env_.network == NetworkMode::kBridge) {
+    log_.warning("network mode 'bridge' is not available yet: the job has loopback only");
+  }
   if (!job.services.empty()) {
     std::string names;
     for (const auto& s : job.services) names += (names.empty() ? "" : ", ") + s.name;
