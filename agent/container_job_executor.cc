@@ -291,19 +291,30 @@ Status JobRun::prepare_image() {
                   "job '" + job.name + "' names no image and there is no default image");
     return Error(ErrorCode::kInvalidArgument, outcome_.message);
   }
-  PullPolicy policy = PullPolicy::kIfNotPresent;
-  if (job.image && !job.image->pull_policy.empty()) {
-    auto p = parse_pull_policy(job.image->pull_policy.front());
-    if (!p.ok()) {
-      outcome_.fail(FailureReason::kImagePullFailure, p.error().message());
-      return p.error();
+  // `pull_policy` may list several policies: GitLab tries them in order until one gets the image.
+  std::vector<PullPolicy> policies;
+  if (job.image) {
+    for (const auto& text : job.image->pull_policy) {
+      auto p = parse_pull_policy(text);
+      if (!p.ok()) {
+        outcome_.fail(FailureReason::kImagePullFailure, p.error().message());
+        return p.error();
+      }
+      policies.push_back(*p);
     }
-    policy = *p;
   }
+  if (policies.empty()) policies.push_back(PullPolicy::kIfNotPresent);
   log_.info("Using image " + image_ + " ...");
   runtime::image::PullOptions pull;
   if (env_.pull_options != nullptr) pull = *env_.pull_options;
-  auto record = env_.containers->ensure_image(image_, policy, pull);
+  Result<runtime::image::ImageRecord> record = Error(ErrorCode::kInternal, "no pull policy");
+  for (size_t i = 0; i < policies.size(); ++i) {
+    record = env_.containers->ensure_image(image_, policies[i], pull);
+    if (record.ok()) break;
+    if (i + 1 < policies.size()) {
+      log_.warning(record.error().message() + "; trying the next pull policy");
+    }
+  }
   if (!record.ok()) {
     outcome_.fail(FailureReason::kImagePullFailure, record.error().message());
     return record.error();

@@ -1,0 +1,253 @@
+// The JobExecutor's decisions without containers (FakeContainerManager): how container exits
+// and errors become JobResults, what the job's container is given (env, mounts, command), pull
+// policies, after_script, artifacts:when, and that every container and workspace is removed.
+#include "agent/job_executor.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "agent/artifact_store.h"
+#include "agent/job_script.h"
+#include "common/file.h"
+#include "tests/fakes/fake_container_manager.h"
+#include "tests/support/temp_dir.h"
+
+namespace gantry::agent {
+namespace {
+
+using schema::FailureReason;
+using schema::JobResult;
+using schema::JobSpec;
+using schema::JobStatus;
+using Step = testing::FakeContainerManager::Step;
+
+class StringSink : public LogSink {
+ public:
+  void write(std::string_view chunk) override { text.append(chunk); }
+  std::string text;
+};
+
+Step exits(int code, std::vector<std::string> output = {}) {
+  Step s;
+  s.exit.exit_code = code;
+  s.output = std::move(output);
+  return s;
+}
+
+bool has_env(const ContainerConfig& c, const std::string& kv) {
+  return std::find(c.run.env.begin(), c.run.env.end(), kv) != c.run.env.end();
+}
+
+class JobExecutorUnitTest : public ::testing::Test {
+ protected:
+  JobExecutorUnitTest() : store_(dir_.file("artifacts")) {
+    fake_.present.insert("busybox:1");
+    EXPECT_TRUE(make_dirs(dir_.file("src")).ok());
+    EXPECT_TRUE(write_file(dir_.file("src/in.txt"), "in").ok());
+    EXPECT_TRUE(make_dirs(dir_.file("builds")).ok());
+    spec_.job_id = 7;
+    spec_.pipeline_id = 3;
+    spec_.project_name = "app";
+    spec_.job.name = "job";
+    spec_.job.script = {"make"};
+    spec_.job.image = schema::Image{"busybox:1", std::nullopt, {}, std::nullopt, std::nullopt, {}};
+  }
+
+  JobResult run(std::stop_token stop = {}) {
+    JobEnvironment env;
+    env.source_dir = dir_.file("src");
+    env.log = &sink_;
+    env.artifacts = &store_;
+    env.work_dir = dir_.file("builds");
+    env.containers = &fake_;
+    env.network = NetworkMode::kNone;
+    JobResult r = make_container_job_executor()->run(spec_, env, stop);
+    EXPECT_TRUE(fake_.live.empty()) << "a container was left behind";
+    EXPECT_TRUE(list_dir(dir_.file("builds")).value().empty()) << "a workspace was left behind";
+    return r;
+  }
+
+  testing::TempDir dir_;
+  testing::FakeContainerManager fake_;
+  DirectoryArtifactStore store_;
+  StringSink sink_;
+  JobSpec spec_;
+};
+
+TEST_F(JobExecutorUnitTest, ExitZeroIsSuccess) {
+  fake_.steps.push_back(exits(0, {"built\n"}));
+  JobResult r = run();
+  EXPECT_EQ(r.status, JobStatus::kSuccess);
+  EXPECT_EQ(r.failure_reason, FailureReason::kNone);
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(sink_.text.find("built\n"), std::string::npos);
+  EXPECT_EQ(r.log_bytes, sink_.text.size());
+  EXPECT_FALSE(r.started_at.empty());
+  EXPECT_FALSE(r.finished_at.empty());
+}
+
+TEST_F(JobExecutorUnitTest, ContainerGetsWorkspaceEnvAndScript) {
+  spec_.project_path = "group/app";
+  spec_.commit_sha = "0123456789abcdef0123456789abcdef01234567";
+  spec_.job.variables.set("MY_VAR", "x y");
+  spec_.job.image->entrypoint = std::vector<std::string>{""};
+  spec_.job.image->user = "nobody";
+  Step s = exits(0);
+  s.effect = [&](const std::string& project) {
+    // The workspace is a copy of the sources.
+    EXPECT_EQ(read_file(project + "/in.txt").value_or(""), "in");
+  };
+  fake_.steps.push_back(s);
+  ASSERT_EQ(run().status, JobStatus::kSuccess) << sink_.text;
+  ASSERT_EQ(fake_.created.size(), 1u);
+  const ContainerConfig& c = fake_.created[0];
+  EXPECT_EQ(c.image, "busybox:1");
+  EXPECT_EQ(c.run.working_dir, "/builds/group/app");
+  EXPECT_EQ(c.run.cmd, shell_command("/builds/group/app.tmp/step_script.sh"));
+  ASSERT_TRUE(c.run.entrypoint.has_value());
+  EXPECT_TRUE(c.run.entrypoint->empty());  // [""] removes the image's entrypoint
+  EXPECT_EQ(c.run.user, "nobody");
+  ASSERT_EQ(c.run.volumes.size(), 2u);
+  EXPECT_EQ(c.run.volumes[0].destination, "/builds/group/app");
+  EXPECT_FALSE(c.run.volumes[0].readonly);
+  EXPECT_EQ(c.run.volumes[1].destination, "/builds/group/app.tmp");
+  EXPECT_TRUE(c.run.volumes[1].readonly);
+  EXPECT_TRUE(has_env(c, "MY_VAR=x y"));
+  EXPECT_TRUE(has_env(c, "CI_JOB_ID=7"));
+  EXPECT_TRUE(has_env(c, "CI_PIPELINE_ID=3"));
+  EXPECT_TRUE(has_env(c, "CI_PROJECT_DIR=/builds/group/app"));
+  EXPECT_TRUE(has_env(c, "CI_BUILDS_DIR=/builds"));
+  EXPECT_TRUE(has_env(c, "CI_COMMIT_SHORT_SHA=01234567"));
+  EXPECT_EQ(c.network.mode, ContainerNetwork::Mode::kNone);
+}
+
+TEST_F(JobExecutorUnitTest, NonZeroExitIsScriptFailureWithItsCode) {
+  fake_.steps.push_back(exits(2));
+  JobResult r = run();
+  EXPECT_EQ(r.status, JobStatus::kFailed);
+  EXPECT_EQ(r.failure_reason, FailureReason::kScriptFailure);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(sink_.text.find("ERROR: Job failed: exit code 2"), std::string::npos);
+}
+
+TEST_F(JobExecutorUnitTest, TimeoutIsJobExecutionTimeout) {
+  spec_.job.timeout_seconds = 3600;
+  Step s = exits(137);
+  s.exit.timed_out = true;
+  fake_.steps.push_back(s);
+  JobResult r = run();
+  EXPECT_EQ(r.failure_reason, FailureReason::kJobExecutionTimeout);
+  EXPECT_NE(sink_.text.find("execution took longer than 1h0m0s seconds"), std::string::npos)
+      << sink_.text;
+}
+
+TEST_F(JobExecutorUnitTest, CanceledSkipsAfterScriptAndUploads) {
+  spec_.job.after_script = {"echo after"};
+  schema::Artifacts a;
+  a.paths = {"in.txt"};
+  a.when = schema::When::kAlways;
+  spec_.job.artifacts = a;
+  Step s = exits(143);
+  s.exit.canceled = true;
+  fake_.steps.push_back(s);
+  JobResult r = run();
+  EXPECT_EQ(r.status, JobStatus::kCanceled);
+  EXPECT_EQ(r.failure_reason, FailureReason::kCanceled);
+  EXPECT_EQ(fake_.created.size(), 1u);  // no after_script container
+  EXPECT_FALSE(r.artifacts_locator.has_value());
+}
+
+TEST_F(JobExecutorUnitTest, RuntimeErrorIsRunnerSystemFailure) {
+  Step s;
+  s.error = Error(ErrorCode::kIo, "mount overlay: invalid argument");
+  fake_.steps.push_back(s);
+  JobResult r = run();
+  EXPECT_EQ(r.failure_reason, FailureReason::kRunnerSystemFailure);
+  EXPECT_NE(r.message.find("mount overlay"), std::string::npos);
+  EXPECT_NE(sink_.text.find("ERROR: Job failed (system failure): run step_script: mount overlay"),
+            std::string::npos)
+      << sink_.text;
+}
+
+TEST_F(JobExecutorUnitTest, AfterScriptSeesStatusAndCannotChangeIt) {
+  spec_.job.after_script = {"cleanup"};
+  fake_.steps.push_back(exits(0));
+  fake_.steps.push_back(exits(5));
+  JobResult r = run();
+  EXPECT_EQ(r.status, JobStatus::kSuccess);
+  ASSERT_EQ(fake_.created.size(), 2u);
+  EXPECT_TRUE(has_env(fake_.created[1], "CI_JOB_STATUS=success"));
+  EXPECT_FALSE(has_env(fake_.created[0], "CI_JOB_STATUS=success"));
+  EXPECT_EQ(fake_.created[1].run.cmd, shell_command("/builds/app.tmp/after_script.sh"));
+  EXPECT_NE(sink_.text.find("after_script failed, but job will continue unaffected: exit code 5"),
+            std::string::npos);
+}
+
+TEST_F(JobExecutorUnitTest, PullPoliciesAreTriedInOrder) {
+  spec_.job.image->name = "registry.example/app:1";
+  spec_.job.image->pull_policy = {"never", "if-not-present"};
+  fake_.pullable.insert("registry.example/app:1");
+  fake_.steps.push_back(exits(0));
+  EXPECT_EQ(run().status, JobStatus::kSuccess) << sink_.text;
+  EXPECT_NE(sink_.text.find("trying the next pull policy"), std::string::npos);
+}
+
+TEST_F(JobExecutorUnitTest, UnpullableImageIsImagePullFailureWithTheRegistrysMessage) {
+  spec_.job.image->name = "registry.example/none:1";
+  JobResult r = run();
+  EXPECT_EQ(r.failure_reason, FailureReason::kImagePullFailure);
+  EXPECT_EQ(r.message, "pull image 'registry.example/none:1': manifest unknown");
+  EXPECT_TRUE(fake_.created.empty());
+}
+
+TEST_F(JobExecutorUnitTest, DefaultImageIsUsedAndNoImageAtAllIsAnError) {
+  spec_.job.image.reset();
+  spec_.default_image = "busybox:1";
+  fake_.steps.push_back(exits(0));
+  EXPECT_EQ(run().status, JobStatus::kSuccess);
+  spec_.default_image.clear();
+  JobResult r = run();
+  EXPECT_EQ(r.failure_reason, FailureReason::kRunnerSystemFailure);
+  EXPECT_NE(r.message.find("names no image"), std::string::npos);
+}
+
+TEST_F(JobExecutorUnitTest, MaskingHoldsAcrossOutputChunks) {
+  spec_.masked_values = {"topsecret"};
+  fake_.steps.push_back(exits(1, {"value: tops", "ecret done\n"}));
+  JobResult r = run();
+  EXPECT_EQ(sink_.text.find("topsecret"), std::string::npos) << sink_.text;
+  EXPECT_NE(sink_.text.find("value: [MASKED] done\n"), std::string::npos) << sink_.text;
+}
+
+TEST_F(JobExecutorUnitTest, ArtifactsFollowTheirWhen) {
+  schema::Artifacts a;
+  a.paths = {"out.txt"};
+  a.when = schema::When::kOnFailure;
+  spec_.job.artifacts = a;
+  auto make_out = [](const std::string& project) {
+    EXPECT_TRUE(write_file(project + "/out.txt", "report").ok());
+  };
+  Step ok = exits(0);
+  ok.effect = make_out;
+  fake_.steps.push_back(ok);
+  EXPECT_FALSE(run().artifacts_locator.has_value());  // succeeded: on_failure uploads nothing
+  Step bad = exits(1);
+  bad.effect = make_out;
+  fake_.steps.push_back(bad);
+  JobResult r = run();
+  ASSERT_TRUE(r.artifacts_locator.has_value()) << sink_.text;
+  EXPECT_TRUE(path_exists(dir_.file("artifacts/" + *r.artifacts_locator)));
+}
+
+TEST_F(JobExecutorUnitTest, ServicesAreRefusedByName) {
+  schema::Service svc;
+  svc.name = "redis:7";
+  spec_.job.services = {svc};
+  JobResult r = run();
+  EXPECT_EQ(r.failure_reason, FailureReason::kRunnerSystemFailure);
+  EXPECT_NE(r.message.find("redis:7"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace gantry::agent
