@@ -38,5 +38,10 @@ void setup_lint_command(CLI::App& command, CommandContext& ctx);
 // `gantry image …`: its own table of subcommands in cli/image_cmd.cc.
 void setup_image_command(CLI::App& command, CommandContext& ctx);
 void setup_plan_command(CLI::App& command, CommandContext& ctx);
+// `gantry agent` (cli/agent_cmd.cc) and the client commands of a controller (cli/client_cmd.cc).
+void setup_agent_command(CLI::App& command, CommandContext& ctx);
+void setup_project_command(CLI::App& command, CommandContext& ctx);
+void setup_pipeline_command(CLI::App& command, CommandContext& ctx);
+void setup_job_command(CLI::App& command, CommandContext& ctx);
 
 }  // namespace gantry::cli

@@ -18,6 +18,12 @@ const CommandEntry kCommands[] = {
     {"image", "Manage local images: ls, inspect, rm, prune, import, load", setup_image_command},
     {"plan", "Show the pipeline that would run for a branch, tag or source (dry run)",
      setup_plan_command},
+    {"agent", "Run jobs for a controller (registers on first start); `agent ls` lists agents",
+     setup_agent_command},
+    {"project", "Projects on a controller: create, ls, show", setup_project_command},
+    {"pipeline", "Pipelines on a controller: trigger, ls, show, cancel, retry",
+     setup_pipeline_command},
+    {"job", "Jobs on a controller: log [-f], show, cancel, retry, play", setup_job_command},
 };
 
 }  // namespace

@@ -1,0 +1,28 @@
+// How the client commands (`gantry project/pipeline/job/agent …`) show the controller's answers
+// to people: aligned tables for listings, a header plus a job table for `pipeline show`. Input is
+// the API's JSON (docs/api.md), so `--json` prints the same objects unformatted. Missing fields
+// show as "-", never fail. PURE; thread-safe.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/json.h"
+
+namespace gantry::agent {
+
+// Columns padded to their widest cell, two spaces apart, the last column unpadded; one line per
+// row, each ending in '\n'.
+std::string format_table(const std::vector<std::string>& header,
+                         const std::vector<std::vector<std::string>>& rows);
+
+// A duration in seconds as people read it: "0.4s", "12s", "3m05s", "1h02m".
+std::string format_duration(double seconds);
+
+std::string format_projects(const Json& projects);     // the "projects" array
+std::string format_pipelines(const Json& pipelines);   // the "pipelines" array
+std::string format_pipeline(const Json& pipeline);     // one pipeline with its "jobs"
+std::string format_job(const Json& job);               // one job, key: value lines
+std::string format_agents(const Json& agents);         // the "agents" array
+
+}  // namespace gantry::agent
