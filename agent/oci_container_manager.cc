@@ -112,7 +112,9 @@ Result<std::unique_ptr<ContainerManager>> ContainerManager::open(ManagerOptions 
   if (options.root.empty()) {
     return Error(ErrorCode::kInvalidArgument, "container manager: empty state root");
   }
-  GANTRY_ASSIGN_OR_RETURN(auto store, image::ImageStore::open(options.root));
+  image::UnpackOptions unpack;
+  unpack.privileged = ::geteuid() == 0;
+  GANTRY_ASSIGN_OR_RETURN(auto store, image::ImageStore::open(options.root, unpack));
   GANTRY_TRY(make_dirs(join_path(options.root, "bundles"), 0711));
   std::vector<std::string> argv;
   bool gantry = true;

@@ -43,5 +43,7 @@ void setup_agent_command(CLI::App& command, CommandContext& ctx);
 void setup_project_command(CLI::App& command, CommandContext& ctx);
 void setup_pipeline_command(CLI::App& command, CommandContext& ctx);
 void setup_job_command(CLI::App& command, CommandContext& ctx);
+// `gantry container run|ls|rm`: cli/container_cmd.cc.
+void setup_container_command(CLI::App& command, CommandContext& ctx);
 
 }  // namespace gantry::cli

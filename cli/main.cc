@@ -24,6 +24,8 @@ const CommandEntry kCommands[] = {
     {"pipeline", "Pipelines on a controller: trigger, ls, show, cancel, retry",
      setup_pipeline_command},
     {"job", "Jobs on a controller: log [-f], show, cancel, retry, play", setup_job_command},
+    {"container", "Run containers from images: run, ls, rm (as docker run/ps/rm)",
+     setup_container_command},
 };
 
 }  // namespace

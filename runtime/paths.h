@@ -16,6 +16,7 @@
 //   ├── images.json              image name → manifest/config/layers/chain ids, atomic rewrite
 //   ├── images.lock              flock for images.json read-modify-write
 //   ├── gc.lock                  shared by pulls/loads/imports, exclusive for `image prune`
+//   ├── bundles/<id>/            containers made from images (agent/container_manager.h)
 //   └── snapshots/
 //       ├── <chain-hex>/         one layer unpacked (an overlayfs lowerdir), shared by images
 //       ├── .tmp-<chain-hex>-*   a layer being unpacked; renamed into place when verified

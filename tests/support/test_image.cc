@@ -38,6 +38,7 @@ std::string store_test_image(image::ContentStore& store, const std::vector<Layer
               {"config", {{"Env", {"PATH=/bin"}}, {"Cmd", {"/bin/sh"}}}},
               {"rootfs", {{"type", "layers"}, {"diff_ids", diff_ids}}}};
   if (!p->variant.empty()) config["variant"] = p->variant;
+  config["config"].update(options.config);
   std::string cfg = config.dump();
   Json manifest{{"schemaVersion", 2},
                 {"mediaType", image::media_type::kOciManifest},

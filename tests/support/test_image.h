@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "common/json.h"
 #include "runtime/image/content_store.h"
 #include "tests/support/layer_tar.h"
 
@@ -16,6 +17,8 @@ struct TestImageOptions {
   std::string platform = "linux/amd64";
   // Replaces the diff id of layer i in the config (to test verification); "" keeps the real one.
   std::vector<std::string> diff_id_override;
+  // Fields merged over the config's "config" object (Env, Entrypoint, Cmd, User, ...).
+  Json config = Json::object();
 };
 
 // Stores the layers, config and manifest; returns the manifest digest ("sha256:…").
