@@ -193,9 +193,10 @@ void AgentDaemon::run_job(Lease lease) {
     return;
   }
 
-  // Heartbeats from the start: checkout and image pulls can take longer than a lease.
+  // Heartbeats from the start: the first one acknowledges the lease at once (docs/api.md), and
+  // checkout and image pulls can take longer than a lease.
   std::jthread heartbeat([this, job, interval = lease.heartbeat](std::stop_token hb_stop) {
-    while (wait_for(interval, hb_stop)) {
+    do {
       auto reply = client_.heartbeat(job->id, job->attempt);
       if (!reply.ok()) {
         if (!is_transient(reply.error())) {
@@ -214,7 +215,7 @@ void AgentDaemon::run_job(Lease lease) {
         job->canceled = true;
         job->stop.request_stop();
       }
-    }
+    } while (wait_for(interval, hb_stop));
   });
 
   JobLogAppender appender(client_, job->id, job->attempt);
