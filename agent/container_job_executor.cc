@@ -14,6 +14,7 @@
 
 #include "agent/cache.h"
 #include "agent/container_manager.h"
+#include "agent/coverage.h"
 #include "agent/job_executor.h"
 #include "agent/job_script.h"
 #include "agent/masker.h"
@@ -80,7 +81,11 @@ class JobLog {
   void finish() {
     std::lock_guard lock(mu_);
     emit(masker_.finish());
+    if (coverage_ != nullptr) coverage_->finish();
   }
+  // Every byte emitted from now on is also scanned for `coverage:` (the masked log, as GitLab
+  // scans the trace it stored).
+  void set_coverage(CoverageScanner* scanner) { coverage_ = scanner; }
   std::uint64_t bytes() const { return bytes_; }
   std::string sha256() { return hash_.finish_hex(); }
 
@@ -89,6 +94,7 @@ class JobLog {
     if (s.empty()) return;
     bytes_ += s.size();
     hash_.update(s);
+    if (coverage_ != nullptr) coverage_->feed(s);
     if (sink_ != nullptr) sink_->write(s);
   }
 
@@ -97,6 +103,7 @@ class JobLog {
   StreamingMasker masker_;
   Sha256 hash_;
   std::uint64_t bytes_ = 0;
+  CoverageScanner* coverage_ = nullptr;
 };
 
 // Reads a container's output pipe into the job log on its own thread. The pipe is non-blocking:
@@ -210,6 +217,7 @@ class JobRun {
   std::string project_dir_;   // container: /builds/<project path>
   schema::VariableSet vars_;
   std::optional<std::string> artifacts_locator_;
+  std::optional<CoverageScanner> coverage_;
 };
 
 schema::JobResult JobRun::run() {
@@ -220,8 +228,18 @@ schema::JobResult JobRun::run() {
       spec_.default_timeout_seconds.value_or(options_.default_timeout_seconds));
   deadline_ = started_steady + std::chrono::seconds(timeout_seconds_);
 
+  if (job.coverage) {
+    auto scanner = CoverageScanner::make(*job.coverage);
+    if (scanner.ok()) {
+      coverage_ = std::move(scanner).value();
+      log_.set_coverage(&*coverage_);
+    }
+  }
   log_.info("Running with gantry, job " + std::to_string(spec_.job_id) + " '" + job.name +
             "' of pipeline " + std::to_string(spec_.pipeline_id));
+  if (job.coverage && !coverage_) {
+    log_.warning(CoverageScanner::make(*job.coverage).error().message());
+  }
   if (!job.skipped_keywords.empty()) {
     std::string names;
     for (const auto& k : job.skipped_keywords) names += (names.empty() ? "" : ", ") + k;
@@ -275,6 +293,7 @@ schema::JobResult JobRun::run() {
   r.log_bytes = log_.bytes();
   r.log_sha256 = log_.sha256();
   r.artifacts_locator = artifacts_locator_;
+  if (coverage_) r.coverage = coverage_->value();
   return r;
 }
 
@@ -348,7 +367,8 @@ Status JobRun::prepare_workspace() {
     project_host_ = join_path(workspace_, "project");
     scripts_host_ = join_path(workspace_, "tmp");
     st = make_dirs(project_host_);
-    if (st.ok()) st = make_dirs(scripts_host_, 0700);
+    // Readable by the job's user, whoever the image runs as; it holds only the scripts.
+    if (st.ok()) st = make_dirs(scripts_host_, 0755);
   }
   std::string path = spec_.project_path.empty() ? spec_.project_name : spec_.project_path;
   if (path.empty()) path = "project";

@@ -158,6 +158,7 @@ Json job_result_to_json(const JobResult& res) {
          {"log_sha256", res.log_sha256}};
   j["exit_code"] = res.exit_code ? Json(*res.exit_code) : Json(nullptr);
   if (res.artifacts_locator) j["artifacts_locator"] = *res.artifacts_locator;
+  if (res.coverage) j["coverage"] = *res.coverage;
   return j;
 }
 
@@ -184,6 +185,9 @@ Result<JobResult> job_result_from_json(const Json& j) {
   GANTRY_ASSIGN_OR_RETURN(res.log_sha256, r.optional<std::string>("log_sha256", ""));
   if (j.contains("artifacts_locator") && !j.at("artifacts_locator").is_null()) {
     GANTRY_ASSIGN_OR_RETURN(res.artifacts_locator, r.required<std::string>("artifacts_locator"));
+  }
+  if (j.contains("coverage") && !j.at("coverage").is_null()) {
+    GANTRY_ASSIGN_OR_RETURN(res.coverage, r.required<double>("coverage"));
   }
   if (res.status == JobStatus::kSuccess && res.failure_reason != FailureReason::kNone) {
     return r.bad("failure_reason", "set on a successful job");

@@ -73,6 +73,8 @@ struct JobResult {
   std::uint64_t log_bytes = 0;  // size of everything the LogSink received
   std::string log_sha256;       // hex sha256 of those bytes
   std::optional<std::string> artifacts_locator;  // what the ArtifactStore returned, if stored
+  // From the job's `coverage:` regex: the first number in the last log line that matched.
+  std::optional<double> coverage;
   bool operator==(const JobResult&) const = default;
 };
 

@@ -66,4 +66,27 @@ bool Regex::search(std::string_view text) const {
   return RE2::PartialMatch(re2::StringPiece(text.data(), text.size()), compiled_->re);
 }
 
+std::vector<std::string> Regex::scan(std::string_view text) const {
+  const RE2& re = compiled_->re;
+  int groups = re.NumberOfCapturingGroups();
+  std::vector<re2::StringPiece> sub(static_cast<size_t>(groups) + 1);
+  re2::StringPiece input(text.data(), text.size());
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos <= input.size() &&
+         re.Match(input, pos, input.size(), RE2::UNANCHORED, sub.data(), groups + 1)) {
+    if (groups == 0) {
+      out.emplace_back(sub[0].data(), sub[0].size());
+    } else {
+      for (int g = 1; g <= groups; ++g) {
+        const auto& m = sub[static_cast<size_t>(g)];
+        out.emplace_back(m.data() != nullptr ? std::string(m.data(), m.size()) : std::string());
+      }
+    }
+    size_t end = static_cast<size_t>(sub[0].data() - input.data()) + sub[0].size();
+    pos = sub[0].empty() ? end + 1 : end;  // an empty match must still move on
+  }
+  return out;
+}
+
 }  // namespace gantry::schema

@@ -5,8 +5,10 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/result.h"
 
@@ -27,6 +29,11 @@ class Regex {
 
   // True if the pattern matches anywhere in `text` (unanchored, like Ruby's `=~`).
   bool search(std::string_view text) const;
+
+  // Every non-overlapping match in `text`, left to right, as Ruby's String#scan reports it
+  // flattened: the match itself when the pattern has no capture groups, else each group's text
+  // (an unmatched group is ""). For extracting values (`coverage:`).
+  std::vector<std::string> scan(std::string_view text) const;
 
   // The pattern and flags as written.
   const std::string& source() const { return source_; }

@@ -240,6 +240,15 @@ TEST_F(JobExecutorUnitTest, ArtifactsFollowTheirWhen) {
   EXPECT_TRUE(path_exists(dir_.file("artifacts/" + *r.artifacts_locator)));
 }
 
+TEST_F(JobExecutorUnitTest, CoverageComesFromTheLog) {
+  spec_.job.coverage = "/Coverage: \\d+(?:\\.\\d+)?%/";
+  fake_.steps.push_back(exits(0, {"Coverage: 12%\nCover", "age: 81.5%\n"}));
+  EXPECT_EQ(run().coverage, 81.5);
+  spec_.job.coverage.reset();
+  fake_.steps.push_back(exits(0, {"Coverage: 12%\n"}));
+  EXPECT_FALSE(run().coverage.has_value());
+}
+
 TEST_F(JobExecutorUnitTest, ServicesAreRefusedByName) {
   schema::Service svc;
   svc.name = "redis:7";

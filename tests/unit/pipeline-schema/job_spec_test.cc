@@ -121,6 +121,7 @@ TEST(JobResultJsonTest, RoundTrip) {
   r.log_bytes = 123;
   r.log_sha256 = std::string(64, 'f');
   r.artifacts_locator = "job-1.tar";
+  r.coverage = 87.5;
   auto back = job_result_from_json(job_result_to_json(r));
   ASSERT_TRUE(back.ok()) << back.error().message();
   EXPECT_EQ(*back, r);
