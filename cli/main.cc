@@ -26,6 +26,7 @@ const CommandEntry kCommands[] = {
     {"job", "Jobs on a controller: log [-f], show, cancel, retry, play", setup_job_command},
     {"container", "Run containers from images: run, ls, rm (as docker run/ps/rm)",
      setup_container_command},
+    {"run", "Run a pipeline on this machine, each job in its own container", setup_run_command},
 };
 
 }  // namespace
