@@ -280,6 +280,10 @@ int run_pipeline(RunOptions o, const GlobalOptions& global) {
   env.source_dir = source_dir;
   env.artifacts = &artifacts;
   env.cache_dir = join_path(join_path(global.root, "cache"), agent::job_slug(project_name));
+  env.work_dir = join_path(global.root, "builds");
+  for (const auto* d : {&env.cache_dir, &env.work_dir}) {
+    if (auto st = make_dirs(*d); !st.ok()) return report_error(st.error().with_context("run"));
+  }
   env.containers = manager->get();
   env.network = *network;
 
