@@ -46,5 +46,6 @@ void setup_job_command(CLI::App& command, CommandContext& ctx);
 // `gantry container run|ls|rm`: cli/container_cmd.cc.
 void setup_container_command(CLI::App& command, CommandContext& ctx);
 void setup_run_command(CLI::App& command, CommandContext& ctx);
+void setup_controller_command(CLI::App& command, CommandContext& ctx);
 
 }  // namespace gantry::cli

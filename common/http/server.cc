@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
@@ -38,9 +39,30 @@ class Session;
 
 }  // namespace
 
+struct Responder::Shared {
+  std::function<void(Response)> send;
+  std::atomic<bool> done{false};
+  ~Shared() {
+    if (!done.exchange(true) && send) {
+      send(text_response(500, "request dropped without an answer\n"));
+    }
+  }
+};
+
+Responder::Responder(std::function<void(Response)> send) : shared_(std::make_shared<Shared>()) {
+  shared_->send = std::move(send);
+}
+
+void Responder::send(Response response) const {
+  if (shared_->done.exchange(true)) return;
+  shared_->send(std::move(response));
+}
+
+bool Responder::answered() const { return shared_->done.load(); }
+
 struct Server::State {
   ServerOptions options;
-  Handler handler;
+  AsyncHandler handler;
   net::io_context ioc;
   tcp::acceptor acceptor{net::make_strand(ioc)};  // on a strand: accept and close race otherwise
   uint16_t port = 0;
@@ -108,15 +130,29 @@ class Session : public std::enable_shared_from_this<Session> {
     request.body = std::move(msg.body());
     request.remote_address = remote_;
     bool keep_alive = msg.keep_alive();
-    Response response;
+    bool head_request = request.method == "HEAD";
+    std::string method = request.method;
+    std::string target = request.target;
+    // The answer may come from another thread, later: it hops onto this session's strand, and
+    // a work guard keeps the io_context running until it has come.
+    auto work = std::make_shared<net::executor_work_guard<net::io_context::executor_type>>(
+        state_->ioc.get_executor());
+    Responder respond([self = shared_from_this(), work, keep_alive,
+                       head_request](Response response) mutable {
+      net::dispatch(self->stream_.get_executor(),
+                    [self, work, keep_alive, head_request,
+                     response = std::move(response)]() mutable {
+                      self->write(std::move(response), keep_alive && !self->state_->stopping,
+                                  head_request);
+                    });
+    });
     try {
-      response = state_->handler(request);
+      state_->handler(std::move(request), respond);
     } catch (const std::exception& e) {
-      logger("api")->error("handler failed method={} target={} error={}", request.method,
-                           request.target, e.what());
-      response = text_response(500, "internal error\n");
+      logger("api")->error("handler failed method={} target={} error={}", method, target,
+                           e.what());
+      respond.send(text_response(500, "internal error\n"));
     }
-    write(std::move(response), keep_alive && !state_->stopping, request.method == "HEAD");
   }
 
   template <class Message>
@@ -234,6 +270,13 @@ Server::Server(std::shared_ptr<State> state) : state_(std::move(state)) {}
 Server::~Server() { stop(); }
 
 Result<std::unique_ptr<Server>> Server::start(const ServerOptions& options, Handler handler) {
+  return start_async(options, [handler = std::move(handler)](Request request, Responder respond) {
+    respond.send(handler(request));
+  });
+}
+
+Result<std::unique_ptr<Server>> Server::start_async(const ServerOptions& options,
+                                                    AsyncHandler handler) {
   auto state = std::make_shared<State>();
   state->options = options;
   state->handler = std::move(handler);

@@ -353,5 +353,52 @@ TEST(HttpServerTest, BindingAPortInUseNamesTheAddress) {
             std::string::npos);
 }
 
+TEST(HttpClientServerTest, DeferredAnswerComesFromAnotherThreadWhileOtherRequestsAreServed) {
+  // One server thread: the held request must not block the second request (long-poll design).
+  std::mutex mu;
+  std::condition_variable cv;
+  std::optional<Responder> held;
+  ServerOptions options;
+  options.threads = 1;
+  auto server = Server::start_async(options, [&](Request request, Responder respond) {
+    if (request.path() == "/wait") {
+      std::lock_guard lock(mu);
+      held = respond;
+      cv.notify_all();
+      return;
+    }
+    respond.send(text_response(200, "quick"));
+  });
+  ASSERT_TRUE(server.ok()) << server.error().message();
+  std::string waited;
+  std::thread waiter([&] {
+    Client client;
+    auto resp = client.send({.url = (*server)->url() + "/wait"});
+    waited = resp.ok() ? std::to_string(resp->status) + " " + resp->body : resp.error().message();
+  });
+  {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return held.has_value(); });
+  }
+  Client client;
+  auto quick = client.send({.url = (*server)->url() + "/quick"});
+  ASSERT_TRUE(quick.ok()) << quick.error().message();
+  EXPECT_EQ(quick->body, "quick");
+  std::thread([r = *held] { r.send(text_response(200, "late")); r.send(text_response(500, "no")); })
+      .join();
+  waiter.join();
+  EXPECT_EQ(waited, "200 late");
+  held.reset();
+}
+
+TEST(HttpClientServerTest, DroppedResponderAnswers500) {
+  auto server = Server::start_async({}, [](Request, Responder) {});
+  ASSERT_TRUE(server.ok()) << server.error().message();
+  Client client;
+  auto resp = client.send({.url = (*server)->url() + "/x"});
+  ASSERT_TRUE(resp.ok()) << resp.error().message();
+  EXPECT_EQ(resp->status, 500);
+}
+
 }  // namespace
 }  // namespace gantry::http

@@ -1,0 +1,463 @@
+// Controller lifecycle, authentication, projects and agents. Pipelines and jobs are in
+// pipelines.cc, the agent protocol and dispatch in dispatch.cc, JSON views in views.cc.
+#include "controller/controller.h"
+
+#include <sys/random.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+
+#include "common/digest.h"
+#include "common/file.h"
+#include "common/logging.h"
+#include "controller/fields.h"
+#include "controller/scheduler.h"
+
+namespace gantry::controller {
+
+namespace {
+
+constexpr const char* kAdminHashKey = "admin_token_sha256";
+constexpr const char* kRegistrationHashKey = "registration_token_sha256";
+
+Result<std::string> random_token(std::string_view prefix) {
+  uint8_t bytes[24];
+  size_t got = 0;
+  while (got < sizeof(bytes)) {
+    ssize_t n = ::getrandom(bytes + got, sizeof(bytes) - got, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return sys_error("getrandom");
+    }
+    got += static_cast<size_t>(n);
+  }
+  return std::string(prefix) + to_hex(bytes, sizeof(bytes));
+}
+
+bool valid_project_name(const std::string& name) {
+  if (name.empty() || name.size() > 100 || name[0] == '.' || name[0] == '-') return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+  });
+}
+
+bool valid_repo_url(const std::string& url) {
+  for (const char* prefix : {"/", "file://", "http://", "https://", "ssh://"}) {
+    if (url.rfind(prefix, 0) == 0 && url.size() > std::string_view(prefix).size()) return true;
+  }
+  return false;
+}
+
+Result<std::vector<std::string>> labels_field(const Json& body, const char* field) {
+  GANTRY_ASSIGN_OR_RETURN(auto labels, string_list_field(body, field));
+  for (const auto& l : labels) {
+    if (l.empty() || l.size() > 100 || l.find_first_of(" ,\t\n") != std::string::npos) {
+      return Error(ErrorCode::kInvalidArgument, "field '" + std::string(field) + "': label '" +
+                                                    l + "' is empty, too long or has a space/comma");
+    }
+  }
+  return labels;
+}
+
+}  // namespace
+
+ApiReply refusal(int status, std::string_view code, std::string message, Json extra) {
+  Json body = extra.is_object() ? std::move(extra) : Json::object();
+  body["error"] = std::move(message);
+  body["code"] = std::string(code);
+  return ApiReply{status, std::move(body)};
+}
+
+Controller::Locked::Locked(Controller& c) : c_(c), lock_(c.mu_) {}
+
+Controller::Locked::~Locked() {
+  auto fns = std::move(c_.after_unlock_);
+  c_.after_unlock_.clear();
+  lock_.unlock();
+  for (auto& fn : fns) fn();
+}
+
+Controller::Controller(ControllerOptions options) : options_(std::move(options)) {}
+
+Controller::~Controller() {
+  shutdown();
+  {
+    std::lock_guard lock(work_mu_);
+    work_stop_ = true;
+  }
+  work_cv_.notify_all();
+  for (auto& t : workers_) {
+    if (t.joinable()) t.join();
+  }
+}
+
+int64_t Controller::now() const {
+  if (options_.clock) return options_.clock();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Result<std::unique_ptr<Controller>> Controller::open(ControllerOptions options) {
+  std::unique_ptr<Controller> c(new Controller(std::move(options)));
+  const std::string& dir = c->options_.data_dir;
+  if (dir.empty()) return Error(ErrorCode::kInvalidArgument, "controller: no data dir");
+  GANTRY_TRY(make_dirs(dir, 0700));
+  GANTRY_ASSIGN_OR_RETURN(c->store_, Store::open(join_path(dir, "gantry.db")));
+  c->logs_ = std::make_unique<LogStore>(join_path(dir, "logs"), c->options_.max_log_bytes);
+  c->artifacts_ = std::make_unique<ArtifactStore>(join_path(dir, "artifacts"));
+  c->mirrors_ = std::make_unique<GitMirror>(join_path(dir, "mirrors"));
+  GANTRY_TRY(c->bootstrap());
+  GANTRY_ASSIGN_OR_RETURN(auto agents, c->store_->list_agents());
+  for (auto& a : agents) {
+    c->agent_by_hash_[a.token_hash] = a.id;
+    c->agents_[a.id] = std::move(a);
+  }
+  // Pipelines left mid-way by a stop: process them again (jobs whose prerequisites finished
+  // while the controller was down become pending).
+  // Agents could not reach a stopped controller: every lease starts afresh, so only agents
+  // that stay silent after the restart lose their jobs.
+  GANTRY_ASSIGN_OR_RETURN(auto running, c->store_->jobs_with_status("running"));
+  int64_t renewed = c->now() + std::chrono::milliseconds(c->options_.lease).count();
+  for (auto& job : running) {
+    if (job.lease_expires_at == 0 || job.lease_expires_at >= renewed) continue;
+    job.lease_expires_at = renewed;
+    GANTRY_TRY(c->store_->update_job(job));
+  }
+  GANTRY_ASSIGN_OR_RETURN(auto unfinished, c->store_->unfinished_pipeline_ids());
+  {
+    Locked lock(*c);
+    for (int64_t id : unfinished) GANTRY_TRY(c->process(id));
+  }
+  for (int i = 0; i < 2; ++i) c->workers_.emplace_back([p = c.get()] { p->worker_loop(); });
+  return c;
+}
+
+Status Controller::bootstrap() {
+  GANTRY_ASSIGN_OR_RETURN(auto admin, store_->get_setting(kAdminHashKey));
+  GANTRY_ASSIGN_OR_RETURN(auto registration, store_->get_setting(kRegistrationHashKey));
+  if (admin && registration) {
+    admin_hash_ = *admin;
+    registration_hash_ = *registration;
+    return ok_status();
+  }
+  BootstrapTokens tokens;
+  GANTRY_ASSIGN_OR_RETURN(tokens.admin, random_token("gantry-admin-"));
+  GANTRY_ASSIGN_OR_RETURN(tokens.registration, random_token("gantry-reg-"));
+  // Files first: a crash before the hashes are stored makes new tokens next time, never a
+  // database that knows tokens nobody can read.
+  GANTRY_TRY(write_file_atomic(join_path(options_.data_dir, "admin.token"), tokens.admin + "\n",
+                               0600));
+  GANTRY_TRY(write_file_atomic(join_path(options_.data_dir, "registration.token"),
+                               tokens.registration + "\n", 0600));
+  admin_hash_ = sha256_hex(tokens.admin);
+  registration_hash_ = sha256_hex(tokens.registration);
+  GANTRY_TRY(store_->transaction([&]() -> Status {
+    GANTRY_TRY(store_->set_setting(kAdminHashKey, admin_hash_));
+    return store_->set_setting(kRegistrationHashKey, registration_hash_);
+  }));
+  bootstrap_ = std::move(tokens);
+  return ok_status();
+}
+
+Caller Controller::authenticate(std::string_view token) {
+  if (token.empty()) return {};
+  std::string hash = sha256_hex(token);
+  Locked lock(*this);
+  if (hash == admin_hash_) return {CallerKind::kAdmin, 0};
+  if (hash == registration_hash_) return {CallerKind::kRegistration, 0};
+  if (auto it = agent_by_hash_.find(hash); it != agent_by_hash_.end()) {
+    touch_agent(it->second);
+    return {CallerKind::kAgent, it->second};
+  }
+  return {};
+}
+
+void Controller::touch_agent(int64_t agent) { last_seen_[agent] = now(); }
+
+// ---- work queue (git) ----
+
+void Controller::worker_loop() {
+  for (;;) {
+    std::function<void()> fn;
+    {
+      std::unique_lock lock(work_mu_);
+      work_cv_.wait(lock, [&] { return work_stop_ || !work_.empty(); });
+      if (work_.empty()) return;
+      fn = std::move(work_.front());
+      work_.pop_front();
+    }
+    fn();
+  }
+}
+
+// ---- projects ----
+
+Result<ProjectRecord> Controller::project_named(const std::string& name) {
+  GANTRY_ASSIGN_OR_RETURN(auto p, store_->find_project(name));
+  if (!p) return Error(ErrorCode::kNotFound, "project '" + name + "' not found");
+  return std::move(*p);
+}
+
+Result<ApiReply> Controller::create_project(const Json& body) {
+  GANTRY_TRY(require_object(body));
+  ProjectRecord p;
+  GANTRY_ASSIGN_OR_RETURN(p.name, string_field(body, "name", true));
+  GANTRY_ASSIGN_OR_RETURN(p.repo_url, string_field(body, "repo_url", true));
+  GANTRY_ASSIGN_OR_RETURN(p.default_branch, string_field(body, "default_branch", false, "main"));
+  if (!valid_project_name(p.name)) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "field 'name': '" + p.name +
+                     "' is not a project name (letters, digits, '-', '_', '.', at most 100)");
+  }
+  if (!valid_repo_url(p.repo_url)) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "field 'repo_url': '" + p.repo_url +
+                     "' is not an absolute path or a file://, http(s):// or ssh:// URL");
+  }
+  if (p.default_branch.empty()) {
+    return Error(ErrorCode::kInvalidArgument, "field 'default_branch': empty");
+  }
+  if (body.contains("variables")) {
+    const Json& vars = body.at("variables");
+    if (!vars.is_array()) {
+      return Error(ErrorCode::kInvalidArgument, "field 'variables': must be an array");
+    }
+    for (size_t i = 0; i < vars.size(); ++i) {
+      auto v = variable_from_json(vars[i], "variables[" + std::to_string(i) + "]");
+      if (!v.ok()) return std::move(v).error();
+      p.variables.push_back(std::move(*v));
+    }
+  }
+  p.created_at = now();
+  Locked lock(*this);
+  GANTRY_ASSIGN_OR_RETURN(p.id, store_->create_project(p));
+  logger("api")->info("project created name={} repo={}", p.name, p.repo_url);
+  GANTRY_ASSIGN_OR_RETURN(auto stored, project_named(p.name));
+  return ApiReply{201, project_json(stored)};
+}
+
+Result<ApiReply> Controller::list_projects() {
+  Locked lock(*this);
+  GANTRY_ASSIGN_OR_RETURN(auto projects, store_->list_projects());
+  Json list = Json::array();
+  for (const auto& p : projects) list.push_back(project_json(p));
+  return ApiReply{200, Json{{"projects", std::move(list)}}};
+}
+
+Result<ApiReply> Controller::show_project(const std::string& name) {
+  Locked lock(*this);
+  GANTRY_ASSIGN_OR_RETURN(auto p, project_named(name));
+  return ApiReply{200, project_json(p)};
+}
+
+Result<ApiReply> Controller::set_variable(const std::string& project, const std::string& key,
+                                          const Json& body) {
+  GANTRY_TRY(require_object(body));
+  Json with_key = body;
+  with_key["key"] = key;
+  GANTRY_ASSIGN_OR_RETURN(auto v, variable_from_json(with_key, "variable"));
+  Locked lock(*this);
+  GANTRY_ASSIGN_OR_RETURN(auto p, project_named(project));
+  GANTRY_TRY(store_->set_variable(p.id, v));
+  GANTRY_ASSIGN_OR_RETURN(p, project_named(project));
+  return ApiReply{200, project_json(p)};
+}
+
+Result<ApiReply> Controller::delete_variable(const std::string& project, const std::string& key) {
+  Locked lock(*this);
+  GANTRY_ASSIGN_OR_RETURN(auto p, project_named(project));
+  Status st = store_->delete_variable(p.id, key);
+  if (!st.ok()) return std::move(st).error().with_context("project '" + project + "'");
+  GANTRY_ASSIGN_OR_RETURN(p, project_named(project));
+  return ApiReply{200, project_json(p)};
+}
+
+// ---- agents (people's side) ----
+
+Result<ApiReply> Controller::list_agents() {
+  Locked lock(*this);
+  Json list = Json::array();
+  for (const auto& [id, a] : agents_) list.push_back(agent_json(a));
+  return ApiReply{200, Json{{"agents", std::move(list)}}};
+}
+
+Result<ApiReply> Controller::set_agent_paused(int64_t id, bool paused) {
+  Locked lock(*this);
+  auto it = agents_.find(id);
+  if (it == agents_.end()) {
+    return Error(ErrorCode::kNotFound, "agent " + std::to_string(id) + " not found");
+  }
+  it->second.paused = paused;
+  GANTRY_TRY(store_->update_agent(it->second));
+  logger("api")->info("agent {} id={}", paused ? "paused" : "resumed", id);
+  if (!paused) dispatch();
+  return ApiReply{200, agent_json(it->second)};
+}
+
+Result<ApiReply> Controller::register_agent(const Json& body) {
+  Json b = body.is_null() ? Json::object() : body;
+  GANTRY_TRY(require_object(b));
+  AgentRecord a;
+  GANTRY_ASSIGN_OR_RETURN(a.name, string_field(b, "name", false, ""));
+  GANTRY_ASSIGN_OR_RETURN(a.labels, labels_field(b, "labels"));
+  if (a.name.size() > 200) {
+    return Error(ErrorCode::kInvalidArgument, "field 'name': longer than 200 characters");
+  }
+  GANTRY_ASSIGN_OR_RETURN(std::string token, random_token("gantry-agent-"));
+  a.token_hash = sha256_hex(token);
+  a.created_at = a.last_seen_at = now();
+  Locked lock(*this);
+  GANTRY_ASSIGN_OR_RETURN(a.id, store_->create_agent(a));
+  if (a.name.empty()) {
+    a.name = "agent-" + std::to_string(a.id);
+    GANTRY_TRY(store_->update_agent(a));
+  }
+  agent_by_hash_[a.token_hash] = a.id;
+  agents_[a.id] = a;
+  logger("api")->info("agent registered id={} name={}", a.id, a.name);
+  Json out = agent_json(a);
+  out["token"] = token;
+  return ApiReply{201, std::move(out)};
+}
+
+Result<ApiReply> Controller::agent_me(int64_t agent) {
+  Locked lock(*this);
+  auto it = agents_.find(agent);
+  if (it == agents_.end()) return Error(ErrorCode::kNotFound, "agent not found");
+  return ApiReply{200, agent_json(it->second)};
+}
+
+Result<ApiReply> Controller::update_agent_me(int64_t agent, const Json& body) {
+  GANTRY_TRY(require_object(body));
+  std::optional<std::vector<std::string>> labels;
+  std::optional<std::string> name;
+  if (body.contains("labels")) {
+    GANTRY_ASSIGN_OR_RETURN(labels, labels_field(body, "labels"));
+  }
+  if (body.contains("name")) {
+    GANTRY_ASSIGN_OR_RETURN(name, string_field(body, "name", true));
+    if (name->empty() || name->size() > 200) {
+      return Error(ErrorCode::kInvalidArgument, "field 'name': empty or longer than 200");
+    }
+  }
+  Locked lock(*this);
+  auto it = agents_.find(agent);
+  if (it == agents_.end()) return Error(ErrorCode::kNotFound, "agent not found");
+  if (labels) it->second.labels = *labels;
+  if (name) it->second.name = *name;
+  GANTRY_TRY(store_->update_agent(it->second));
+  dispatch();  // new labels may match pending jobs
+  return ApiReply{200, agent_json(it->second)};
+}
+
+// ---- periodic work ----
+
+void Controller::tick() {
+  Locked lock(*this);
+  int64_t t = now();
+  // Lapsed leases.
+  auto running = store_->jobs_with_status("running");
+  if (running.ok()) {
+    std::vector<int64_t> touched;
+    for (auto& job : *running) {
+      if (job.lease_expires_at == 0 || job.lease_expires_at > t) continue;
+      logger("scheduler")->warn("lease lapsed job={} attempt={} agent={}", job.id, job.attempt,
+                                job.agent_id);
+      job.failure_reason = "agent_lost";
+      job.exit_code.reset();
+      const schema::Plan* plan = nullptr;
+      auto pipeline = pipeline_by_id(job.pipeline_id);
+      if (pipeline.ok()) {
+        auto p = plan_of(*pipeline);
+        if (p.ok()) plan = *p;
+      }
+      const schema::PlannedJob* planned = plan ? plan->find_job(job.name) : nullptr;
+      bool retry = planned && planned->retry &&
+                   should_retry(*planned->retry, job.auto_retries, "agent_lost", std::nullopt);
+      if (retry) {
+        ++job.auto_retries;
+        job.status = "pending";
+        job.queued_at = t;
+      } else {
+        job.status = "failed";
+        job.failure_allowed = job.allow_failure;
+        job.finished_at = t;
+      }
+      job.lease_expires_at = 0;
+      if (auto st = store_->update_job(job); !st.ok()) {
+        logger("store")->error("update job failed job={} error={}", job.id, st.error().message());
+        continue;
+      }
+      logs_->close(job.id, job.attempt);
+      wake_log_waiters(job.id);
+      touched.push_back(job.pipeline_id);
+    }
+    for (int64_t p : touched) {
+      if (auto st = process(p); !st.ok()) {
+        logger("scheduler")->error("process pipeline failed id={} error={}", p,
+                                   st.error().message());
+      }
+    }
+    if (!touched.empty()) dispatch();
+  }
+  // Long-polls and log followers past their deadline.
+  for (auto it = poll_waiters_.begin(); it != poll_waiters_.end();) {
+    if (it->deadline > t) {
+      ++it;
+      continue;
+    }
+    later([done = std::move(it->done)] { done(ApiReply{204, Json()}); });
+    it = poll_waiters_.erase(it);
+  }
+  for (auto it = log_waiters_.begin(); it != log_waiters_.end();) {
+    if (it->deadline > t) {
+      ++it;
+      continue;
+    }
+    auto job = job_by_id(it->job);
+    Result<LogAnswer> answer = job.ok() ? read_log_locked(*job, it->query)
+                                        : Result<LogAnswer>(std::move(job).error());
+    later([done = std::move(it->done), answer = std::move(answer)]() mutable {
+      done(std::move(answer));
+    });
+    it = log_waiters_.erase(it);
+  }
+  // last_seen_at reaches the database every 30 s.
+  if (t - last_seen_flushed_ >= 30'000) {
+    for (const auto& [id, seen] : last_seen_) {
+      auto a = agents_.find(id);
+      if (a == agents_.end() || a->second.last_seen_at >= seen) continue;
+      a->second.last_seen_at = seen;
+      (void)store_->update_agent(a->second);
+    }
+    last_seen_flushed_ = t;
+  }
+}
+
+void Controller::shutdown() {
+  Locked lock(*this);
+  shutting_down_ = true;
+  for (auto& w : poll_waiters_) {
+    later([done = std::move(w.done)] { done(ApiReply{204, Json()}); });
+  }
+  poll_waiters_.clear();
+  for (auto& w : log_waiters_) {
+    auto job = job_by_id(w.job);
+    Result<LogAnswer> answer =
+        job.ok() ? read_log_locked(*job, w.query) : Result<LogAnswer>(std::move(job).error());
+    later([done = std::move(w.done), answer = std::move(answer)]() mutable {
+      done(std::move(answer));
+    });
+  }
+  log_waiters_.clear();
+  for (const auto& [id, seen] : last_seen_) {
+    auto a = agents_.find(id);
+    if (a == agents_.end() || a->second.last_seen_at >= seen) continue;
+    a->second.last_seen_at = seen;
+    (void)store_->update_agent(a->second);
+  }
+}
+
+}  // namespace gantry::controller

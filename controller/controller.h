@@ -1,0 +1,227 @@
+// The controller's core: projects, pipelines, jobs and agents over the Store, the scheduler's
+// decisions applied, agents' long-polls and log followers held without threads, job logs and
+// artifacts on disk. Each operation of the HTTP API (controller/api/routes.cc) is one method
+// returning an ApiReply (status + JSON) or an Error (mapped to a status in one place there).
+// Thread-safe: one lock serializes state changes; file I/O of logs and artifacts and git work
+// happen outside it. Completion callbacks run outside the lock, on whatever thread completed.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "common/json.h"
+#include "common/result.h"
+#include "controller/artifacts.h"
+#include "controller/git_mirror.h"
+#include "controller/logs.h"
+#include "controller/store.h"
+#include "pipeline-schema/plan.h"
+
+namespace gantry::controller {
+
+struct ControllerOptions {
+  std::string data_dir;
+  std::chrono::seconds lease{60};      // a leased job's lease, renewed by heartbeats
+  std::chrono::seconds heartbeat{10};  // told to agents
+  std::chrono::seconds max_poll_wait{30};
+  uint64_t max_log_bytes = 64ull << 20;  // 0: no cap
+  uint64_t max_artifact_bytes = 512ull << 20;
+  std::function<int64_t()> clock;  // ms since the epoch; default: the system clock
+};
+
+// The tokens made on the first start (printed once by the CLI).
+struct BootstrapTokens {
+  std::string admin;
+  std::string registration;
+};
+
+enum class CallerKind { kNone, kAdmin, kRegistration, kAgent };
+struct Caller {
+  CallerKind kind = CallerKind::kNone;
+  int64_t agent_id = 0;
+};
+
+// An answer for the API: the HTTP status and its JSON body.
+struct ApiReply {
+  int status = 200;
+  Json body;
+};
+
+// A conflict answer: {"error": message, "code": code} plus `extra` fields.
+ApiReply refusal(int status, std::string_view code, std::string message, Json extra = Json::object());
+
+struct LogQuery {
+  uint64_t offset = 0;
+  size_t limit = 4 << 20;
+  int attempt = 0;  // 0: the job's current attempt
+  std::chrono::seconds wait{0};
+};
+
+struct LogAnswer {
+  std::string data;
+  uint64_t next_offset = 0;
+  uint64_t size = 0;
+  bool complete = false;
+};
+
+struct ArtifactFile {
+  std::string path;
+  std::string digest;
+  uint64_t size = 0;
+};
+
+class Controller {
+ public:
+  // Opens (creating) the data dir: database, logs, artifacts, mirrors, and the token files on
+  // the first start. Running jobs get a fresh lease (agents could not call a stopped controller).
+  static Result<std::unique_ptr<Controller>> open(ControllerOptions options);
+  ~Controller();
+
+  // Set when open() created the tokens (first start).
+  const std::optional<BootstrapTokens>& bootstrap_tokens() const { return bootstrap_; }
+  const ControllerOptions& options() const { return options_; }
+
+  Caller authenticate(std::string_view token);
+
+  // People (admin token).
+  Result<ApiReply> create_project(const Json& body);
+  Result<ApiReply> list_projects();
+  Result<ApiReply> show_project(const std::string& name);
+  Result<ApiReply> set_variable(const std::string& project, const std::string& key,
+                                const Json& body);
+  Result<ApiReply> delete_variable(const std::string& project, const std::string& key);
+  // Runs git on a worker thread; `done` is called there.
+  void create_pipeline(const Json& body, std::function<void(Result<ApiReply>)> done);
+  Result<ApiReply> list_pipelines(const PipelineFilter& filter, const std::string& project);
+  Result<ApiReply> show_pipeline(int64_t id);
+  Result<ApiReply> cancel_pipeline(int64_t id);
+  Result<ApiReply> retry_pipeline(int64_t id);
+  Result<ApiReply> show_job(int64_t id);
+  Result<ApiReply> cancel_job(int64_t id);
+  Result<ApiReply> retry_job(int64_t id);
+  Result<ApiReply> play_job(int64_t id);
+  // Answers at once, or (wait > 0, nothing to read yet) when bytes arrive, the attempt ends or
+  // the wait is over.
+  void read_log(int64_t job, const LogQuery& query, std::function<void(Result<LogAnswer>)> done);
+  Result<ArtifactFile> job_artifacts(int64_t job);
+  Result<ApiReply> list_agents();
+  Result<ApiReply> set_agent_paused(int64_t id, bool paused);
+
+  // Agents.
+  Result<ApiReply> register_agent(const Json& body);
+  Result<ApiReply> agent_me(int64_t agent);
+  Result<ApiReply> update_agent_me(int64_t agent, const Json& body);
+  // Answers with a lease (200) as soon as a job matches, or 204 after `wait`.
+  void request_job(int64_t agent, std::chrono::seconds wait,
+                   std::function<void(Result<ApiReply>)> done);
+  Result<ApiReply> heartbeat(int64_t agent, int64_t job, int attempt);
+  Result<ApiReply> append_log(int64_t agent, int64_t job, int attempt, uint64_t offset,
+                              std::string_view data);
+  Result<ApiReply> upload_artifacts(int64_t agent, int64_t job, int attempt, std::string_view data,
+                                    std::string_view expected_digest);
+  Result<ApiReply> finish_job(int64_t agent, int64_t job, const Json& body);
+
+  // Lapsed leases fail or requeue their jobs; waits past their deadline are answered. Called
+  // periodically by the daemon (and directly by tests with a fake clock).
+  void tick();
+  // Answers every held request (204 / what the log has) so a server can stop.
+  void shutdown();
+
+ private:
+  struct PollWaiter {
+    int64_t agent_id;
+    int64_t deadline;
+    std::function<void(Result<ApiReply>)> done;
+  };
+  struct LogWaiter {
+    int64_t job;
+    LogQuery query;
+    int64_t deadline;
+    std::function<void(Result<LogAnswer>)> done;
+  };
+  // Holds the lock; callbacks queued with later() run after it is released.
+  class Locked {
+   public:
+    explicit Locked(Controller& c);
+    ~Locked();
+    Locked(const Locked&) = delete;
+    Locked& operator=(const Locked&) = delete;
+
+   private:
+    Controller& c_;
+    std::unique_lock<std::mutex> lock_;
+  };
+
+  explicit Controller(ControllerOptions options);
+  Status bootstrap();
+  int64_t now() const;
+  void later(std::function<void()> fn) { after_unlock_.push_back(std::move(fn)); }
+
+  // All below: with the lock held.
+  Result<ProjectRecord> project_named(const std::string& name);
+  Result<PipelineRecord> pipeline_by_id(int64_t id);
+  Result<JobRecord> job_by_id(int64_t id);
+  Result<const schema::Plan*> plan_of(const PipelineRecord& pipeline);
+  Status process(int64_t pipeline_id);
+  Status finish_attempt(JobRecord& job);  // logs closed, log followers woken
+  Status cancel_jobs(int64_t pipeline_id);
+  Status reset_for_retry(JobRecord& job);
+  Status auto_cancel_older(const PipelineRecord& created);
+  void dispatch();
+  Result<Json> lease_reply(JobRecord& job, const AgentRecord& agent);
+  bool lease_current(int64_t agent, const JobRecord& job, int attempt) const;
+  ApiReply stale_reply(int64_t agent, const JobRecord& job, int attempt) const;
+  void touch_agent(int64_t agent);
+  void wake_log_waiters(int64_t job);
+  Result<LogAnswer> read_log_locked(const JobRecord& job, const LogQuery& query);
+  Result<Json> pipeline_json(const PipelineRecord& p, bool with_jobs);
+  Json job_json(const JobRecord& j, const std::string& project_name);
+  Json agent_json(const AgentRecord& a);
+  Json project_json(const ProjectRecord& p);
+  Result<ApiReply> job_reply(int64_t id);
+  Result<ApiReply> pipeline_reply(int64_t id, int status = 200);
+
+  // Pipeline creation off the lock (git), then under it.
+  Result<ApiReply> create_pipeline_now(const Json& body);
+  void worker_loop();
+
+  ControllerOptions options_;
+  std::optional<BootstrapTokens> bootstrap_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<LogStore> logs_;
+  std::unique_ptr<ArtifactStore> artifacts_;
+  std::unique_ptr<GitMirror> mirrors_;
+
+  std::mutex mu_;
+  std::vector<std::function<void()>> after_unlock_;
+  std::string admin_hash_;
+  std::string registration_hash_;
+  std::map<std::string, int64_t> agent_by_hash_;
+  std::map<int64_t, AgentRecord> agents_;
+  std::map<int64_t, int64_t> last_seen_;  // in memory; persisted now and then
+  int64_t last_seen_flushed_ = 0;
+  std::list<PollWaiter> poll_waiters_;
+  std::list<LogWaiter> log_waiters_;
+  std::map<int64_t, std::unique_ptr<schema::Plan>> plans_;
+  bool shutting_down_ = false;
+
+  std::mutex work_mu_;
+  std::condition_variable work_cv_;
+  std::deque<std::function<void()>> work_;
+  bool work_stop_ = false;
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace gantry::controller

@@ -1,0 +1,639 @@
+// The controller end to end on 127.0.0.1: an in-process daemon on port 0 driven over HTTP with
+// the admin token and by a fake agent (register, long-poll, lease, heartbeat, log at offsets,
+// finish), projects in local git repositories the test makes. Leases lapse by moving the
+// controller's clock, not by waiting.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <map>
+#include <thread>
+
+#include "common/digest.h"
+#include "common/file.h"
+#include "common/http/client.h"
+#include "common/json.h"
+#include "common/subprocess.h"
+#include "controller/daemon.h"
+#include "pipeline-schema/job_spec.h"
+#include "tests/support/temp_dir.h"
+
+namespace gantry::controller {
+namespace {
+
+using http::Client;
+using http::ClientRequest;
+using http::ClientResponse;
+
+int64_t real_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void git(const std::string& dir, std::vector<std::string> args) {
+  std::vector<std::string> argv = {"git", "-C", dir, "-c", "user.name=t", "-c",
+                                   "user.email=t@example.com"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto r = run_subprocess(argv);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  ASSERT_EQ(r->exit_code, 0) << r->err;
+}
+
+// A git repository with `files` committed on branch main.
+std::string make_repo(const testing::TempDir& dir, const std::string& name,
+                      const std::map<std::string, std::string>& files) {
+  std::string repo = dir.file(name);
+  EXPECT_TRUE(make_dirs(repo).ok());
+  git(repo, {"init", "-q", "-b", "main"});
+  for (const auto& [path, content] : files) {
+    auto slash = path.rfind('/');
+    if (slash != std::string::npos) {
+      EXPECT_TRUE(make_dirs(join_path(repo, path.substr(0, slash))).ok());
+    }
+    EXPECT_TRUE(write_file(join_path(repo, path), content).ok());
+  }
+  git(repo, {"add", "-A"});
+  git(repo, {"commit", "-q", "-m", "init"});
+  return repo;
+}
+
+struct Reply {
+  int status = 0;
+  Json body;
+  std::string raw;
+  http::Headers headers;
+};
+
+class Api {
+ public:
+  explicit Api(std::string url) : url_(std::move(url)) {}
+  void set_url(std::string url) {
+    url_ = std::move(url);
+    client_.close_connections();
+  }
+  Reply call(const std::string& method, const std::string& path, const std::string& token,
+             const std::string& body = "") {
+    ClientRequest req;
+    req.method = method;
+    req.url = url_ + path;
+    if (!token.empty()) req.headers.set("Authorization", "Bearer " + token);
+    req.body = body;
+    auto r = client_.send(req);
+    Reply out;
+    if (!r.ok()) {
+      ADD_FAILURE() << method << " " << path << ": " << r.error().message();
+      return out;
+    }
+    out.status = r->status;
+    out.raw = r->body;
+    out.headers = r->headers;
+    if (auto ct = r->headers.get("content-type"); ct && ct->find("json") != std::string::npos) {
+      auto j = parse_json(r->body, "response");
+      if (j.ok()) out.body = std::move(*j);
+    }
+    return out;
+  }
+
+ private:
+  std::string url_;
+  Client client_;
+};
+
+// What a real agent does, without containers: each job "prints" its name and the script.
+class FakeAgent {
+ public:
+  FakeAgent(std::string url, std::string token) : api_(std::move(url)), token_(std::move(token)) {}
+  Api& api() { return api_; }
+  const std::string& token() const { return token_; }
+
+  // One long-poll; nullopt on 204.
+  std::optional<Json> poll(int wait = 5) {
+    Reply r = api_.call("POST", "/api/v1/agent/jobs/request?wait=" + std::to_string(wait), token_);
+    if (r.status == 204) return std::nullopt;
+    EXPECT_EQ(r.status, 200) << r.raw;
+    if (r.status != 200) return std::nullopt;
+    return r.body;
+  }
+
+  Reply append(int64_t job, int attempt, uint64_t offset, const std::string& data) {
+    return api_.call("POST",
+                     "/api/v1/agent/jobs/" + std::to_string(job) + "/log?attempt=" +
+                         std::to_string(attempt) + "&offset=" + std::to_string(offset),
+                     token_, data);
+  }
+
+  Reply finish(int64_t job, int attempt, const std::string& log, schema::JobStatus status,
+               std::optional<int> exit_code = std::nullopt,
+               schema::FailureReason reason = schema::FailureReason::kNone) {
+    schema::JobResult res;
+    res.status = status;
+    res.failure_reason = status == schema::JobStatus::kSuccess ? schema::FailureReason::kNone
+                         : reason == schema::FailureReason::kNone
+                             ? schema::FailureReason::kScriptFailure
+                             : reason;
+    res.exit_code = exit_code;
+    res.log_bytes = log.size();
+    res.log_sha256 = sha256_hex(log);
+    Json body{{"attempt", attempt}, {"result", schema::job_result_to_json(res)}};
+    return api_.call("POST", "/api/v1/agent/jobs/" + std::to_string(job) + "/finish", token_,
+                     body.dump());
+  }
+
+  // Runs a leased job: log in two chunks (the first sent twice, as after a lost answer), then
+  // success. Returns the log it wrote.
+  std::string run(const Json& lease, schema::JobStatus status = schema::JobStatus::kSuccess) {
+    int64_t job = lease.at("job_id").get<int64_t>();
+    int attempt = lease.at("attempt").get<int>();
+    std::string name = lease.at("spec").at("job").at("name").get<std::string>();
+    std::string first = "$ running " + name + "\n";
+    std::string second = "done " + name + "\n";
+    EXPECT_EQ(append(job, attempt, 0, first).status, 200);
+    Reply dup = append(job, attempt, 0, first);
+    EXPECT_EQ(dup.status, 409);
+    EXPECT_EQ(dup.body.value("code", ""), "offset_mismatch");
+    EXPECT_EQ(dup.body.value("size", 0u), first.size());
+    Reply hb = api_.call("POST", "/api/v1/agent/jobs/" + std::to_string(job) + "/heartbeat",
+                         token_, Json{{"attempt", attempt}}.dump());
+    EXPECT_EQ(hb.status, 200) << hb.raw;
+    EXPECT_EQ(append(job, attempt, first.size(), second).status, 200);
+    Reply fin = finish(job, attempt, first + second, status,
+                       status == schema::JobStatus::kSuccess ? std::optional<int>(0)
+                                                             : std::optional<int>(1));
+    EXPECT_EQ(fin.status, 200) << fin.raw;
+    return first + second;
+  }
+
+ private:
+  Api api_;
+  std::string token_;
+};
+
+class ControllerApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override { start(); }
+  void TearDown() override { daemon_.reset(); }
+
+  void start(uint16_t port = 0) {
+    DaemonOptions o;
+    o.port = port;
+    o.controller.data_dir = dir_.file("data");
+    o.controller.clock = [this] { return real_now_ms() + clock_offset_ms_.load(); };
+    o.controller.max_poll_wait = std::chrono::seconds(30);
+    auto d = Daemon::start(o);
+    ASSERT_TRUE(d.ok()) << d.error().message();
+    daemon_ = std::move(*d);
+    api_ = std::make_unique<Api>(daemon_->url());
+    auto admin = read_file(dir_.file("data/admin.token"));
+    ASSERT_TRUE(admin.ok());
+    admin_ = admin->substr(0, admin->find('\n'));
+    auto reg = read_file(dir_.file("data/registration.token"));
+    ASSERT_TRUE(reg.ok());
+    registration_ = reg->substr(0, reg->find('\n'));
+  }
+
+  Reply admin(const std::string& method, const std::string& path, const Json& body = nullptr) {
+    return api_->call(method, path, admin_, body.is_null() ? "" : body.dump());
+  }
+
+  std::unique_ptr<FakeAgent> register_agent(const std::vector<std::string>& labels = {}) {
+    Reply r = api_->call("POST", "/api/v1/agent/register", registration_,
+                         Json{{"name", "fake"}, {"labels", labels}}.dump());
+    EXPECT_EQ(r.status, 201) << r.raw;
+    return std::make_unique<FakeAgent>(daemon_->url(), r.body.value("token", ""));
+  }
+
+  void create_project(const std::string& name, const std::string& repo) {
+    Reply r = admin("POST", "/api/v1/projects",
+                    Json{{"name", name},
+                         {"repo_url", repo},
+                         {"variables", Json::array({Json{{"key", "SECRET"},
+                                                         {"value", "hunter2-secret"},
+                                                         {"masked", true}}})}});
+    ASSERT_EQ(r.status, 201) << r.raw;
+  }
+
+  int64_t trigger(const std::string& project) {
+    Reply r = admin("POST", "/api/v1/pipelines", Json{{"project", project}});
+    EXPECT_EQ(r.status, 201) << r.raw;
+    return r.body.value("id", int64_t{0});
+  }
+
+  Json pipeline(int64_t id) { return admin("GET", "/api/v1/pipelines/" + std::to_string(id)).body; }
+
+  testing::TempDir dir_;
+  std::atomic<int64_t> clock_offset_ms_{0};
+  std::unique_ptr<Daemon> daemon_;
+  std::unique_ptr<Api> api_;
+  std::string admin_;
+  std::string registration_;
+};
+
+const char* kStagesNeedsMatrix = R"(stages: [build, test, deploy]
+build:
+  stage: build
+  script: [make]
+lint:
+  stage: test
+  needs: []
+  script: [lint]
+test:
+  stage: test
+  needs: [build]
+  parallel:
+    matrix:
+      - OS: [linux, mac]
+  script: [make test]
+deploy:
+  stage: deploy
+  script: [deploy]
+)";
+
+TEST_F(ControllerApiTest, EveryCallNeedsTheRightToken) {
+  EXPECT_EQ(api_->call("GET", "/api/v1/projects", "").status, 401);
+  Reply wrong = api_->call("GET", "/api/v1/projects", "gantry-admin-wrong");
+  EXPECT_EQ(wrong.status, 401);
+  EXPECT_EQ(wrong.body, (Json{{"error", "unauthorized"}, {"code", "unauthorized"}}));
+  EXPECT_EQ(api_->call("GET", "/api/v1/no/such/route", "nope").status, 401);
+  EXPECT_EQ(api_->call("GET", "/api/v1/no/such/route", admin_).status, 404);
+  auto agent = register_agent();
+  EXPECT_EQ(api_->call("GET", "/api/v1/projects", agent->token()).status, 401);
+  EXPECT_EQ(api_->call("GET", "/api/v1/agent/me", admin_).status, 401);
+  EXPECT_EQ(api_->call("POST", "/api/v1/agent/register", admin_, "{}").status, 401);
+  Reply me = api_->call("GET", "/api/v1/agent/me", agent->token());
+  EXPECT_EQ(me.status, 200);
+  EXPECT_EQ(me.body.value("name", ""), "fake");
+  EXPECT_EQ(api_->call("DELETE", "/api/v1/projects", admin_).status, 405);
+}
+
+TEST_F(ControllerApiTest, TokensAreRootOnlyFiles) {
+  struct stat st{};
+  ASSERT_EQ(::stat(dir_.file("data/admin.token").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  ASSERT_EQ(::stat(dir_.file("data/registration.token").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+TEST_F(ControllerApiTest, BadRequestsGetClearAnswers) {
+  Reply malformed = api_->call("POST", "/api/v1/projects", admin_, "{\"name\": ");
+  EXPECT_EQ(malformed.status, 400);
+  EXPECT_EQ(malformed.body.value("code", ""), "bad_request");
+  EXPECT_NE(malformed.body.value("error", "").find("request body"), std::string::npos);
+  Reply missing = admin("POST", "/api/v1/projects", Json{{"name", "x"}});
+  EXPECT_EQ(missing.status, 400);
+  EXPECT_NE(missing.body.value("error", "").find("repo_url"), std::string::npos);
+  Reply bad_url = admin("POST", "/api/v1/projects", Json{{"name", "x"}, {"repo_url", "relative"}});
+  EXPECT_EQ(bad_url.status, 400);
+  Reply unknown = admin("POST", "/api/v1/pipelines", Json{{"project", "nope"}});
+  EXPECT_EQ(unknown.status, 404);
+  EXPECT_EQ(unknown.body.value("error", ""), "project 'nope' not found");
+  EXPECT_EQ(admin("GET", "/api/v1/jobs/999").status, 404);
+  EXPECT_EQ(admin("GET", "/api/v1/pipelines/abc").status, 404);
+  EXPECT_EQ(admin("GET", "/api/v1/pipelines?limit=0").status, 400);
+  std::string repo = make_repo(dir_, "repo", {{".gantry-ci.yml", "a:\n  script: [x]\n"}});
+  create_project("demo", repo);
+  Reply dup = admin("POST", "/api/v1/projects", Json{{"name", "demo"}, {"repo_url", repo}});
+  EXPECT_EQ(dup.status, 409);
+  Reply bad_ref = admin("POST", "/api/v1/pipelines", Json{{"project", "demo"}, {"ref", "nope"}});
+  EXPECT_EQ(bad_ref.status, 400);
+  EXPECT_NE(bad_ref.body.value("error", "").find("'nope'"), std::string::npos);
+  // Masked values never come back.
+  Reply shown = admin("GET", "/api/v1/projects/demo");
+  EXPECT_EQ(shown.raw.find("hunter2"), std::string::npos);
+}
+
+TEST_F(ControllerApiTest, PipelineFileWithErrorsGivesAFailedPipelineWithDiagnostics) {
+  std::string repo = make_repo(dir_, "repo", {{".gantry-ci.yml", "job:\n  stage: nope\n  script: [x]\n"}});
+  create_project("demo", repo);
+  Reply r = admin("POST", "/api/v1/pipelines", Json{{"project", "demo"}});
+  ASSERT_EQ(r.status, 201) << r.raw;
+  EXPECT_EQ(r.body.value("status", ""), "failed");
+  EXPECT_EQ(r.body.value("failure_reason", ""), "config_error");
+  ASSERT_FALSE(r.body.at("diagnostics").empty());
+  std::string first = r.body.at("diagnostics")[0].get<std::string>();
+  EXPECT_NE(first.find(".gantry-ci.yml:2:"), std::string::npos) << first;
+  EXPECT_TRUE(r.body.at("jobs").empty());
+}
+
+TEST_F(ControllerApiTest, StagesNeedsAndMatrixRunToSuccessWithExactLogs) {
+  std::string repo = make_repo(dir_, "repo", {{".gantry-ci.yml", kStagesNeedsMatrix}});
+  create_project("demo", repo);
+  int64_t id = trigger("demo");
+  Json p = pipeline(id);
+  ASSERT_EQ(p.at("jobs").size(), 5u);  // build, lint, test x2, deploy
+  auto agent = register_agent();
+  std::map<std::string, std::string> logs;
+  std::vector<std::string> order;
+  for (int i = 0; i < 5; ++i) {
+    auto lease = agent->poll();
+    ASSERT_TRUE(lease) << "no job for poll " << i << ": " << pipeline(id).dump();
+    std::string name = (*lease).at("spec").at("job").at("name").get<std::string>();
+    EXPECT_EQ((*lease).at("spec").at("masked_values"), Json::array({"hunter2-secret"}));
+    EXPECT_EQ((*lease).at("spec").at("commit_sha").get<std::string>().size(), 40u);
+    order.push_back(name);
+    logs[name] = agent->run(*lease);
+  }
+  p = pipeline(id);
+  EXPECT_EQ(p.value("status", ""), "success") << p.dump(2);
+  // deploy last (after the whole test stage); test instances after build.
+  EXPECT_EQ(order.back(), "deploy");
+  auto pos = [&](const std::string& n) { return std::find(order.begin(), order.end(), n) - order.begin(); };
+  EXPECT_LT(pos("build"), pos("test: [linux]"));
+  EXPECT_LT(pos("build"), pos("test: [mac]"));
+  for (const auto& j : p.at("jobs")) {
+    EXPECT_EQ(j.value("status", ""), "success") << j.dump();
+    Reply log = admin("GET", "/api/v1/jobs/" + std::to_string(j.value("id", 0)) + "/log");
+    EXPECT_EQ(log.raw, logs[j.value("name", "")]);
+    EXPECT_EQ(log.headers.get("X-Log-Complete"), "true");
+  }
+}
+
+TEST_F(ControllerApiTest, TagsRouteJobsToAgentsWithThoseLabels) {
+  std::string repo = make_repo(dir_, "repo", {{".gantry-ci.yml",
+                                               "gpu:\n  tags: [gpu]\n  script: [x]\n"}});
+  create_project("demo", repo);
+  int64_t id = trigger("demo");
+  auto plain = register_agent({"linux"});
+  EXPECT_FALSE(plain->poll(0));
+  auto gpu = register_agent({"gpu", "linux"});
+  auto lease = gpu->poll(0);
+  ASSERT_TRUE(lease);
+  gpu->run(*lease);
+  EXPECT_EQ(pipeline(id).value("status", ""), "success");
+}
+
+TEST_F(ControllerApiTest, LapsedLeaseRequeuesUnderRetryAndRefusesTheOldAttempt) {
+  std::string repo = make_repo(dir_, "repo", {{".gantry-ci.yml",
+                                               "job:\n  retry: 1\n  script: [x]\n"}});
+  create_project("demo", repo);
+  int64_t id = trigger("demo");
+  auto agent = register_agent();
+  auto first = agent->poll(0);
+  ASSERT_TRUE(first);
+  int64_t job = (*first).at("job_id").get<int64_t>();
+  ASSERT_EQ(agent->append(job, 1, 0, "partial\n").status, 200);
+  clock_offset_ms_ += 61'000;  // past the 60 s lease
+  daemon_->controller().tick();
+  Json j = admin("GET", "/api/v1/jobs/" + std::to_string(job)).body;
+  EXPECT_EQ(j.value("status", ""), "pending") << j.dump();
+  // The old attempt is refused everywhere.
+  Reply late = agent->append(job, 1, 8, "more\n");
+  EXPECT_EQ(late.status, 409);
+  EXPECT_EQ(late.body.value("code", ""), "stale_attempt");
+  auto second = agent->poll(0);
+  ASSERT_TRUE(second);
+  EXPECT_EQ((*second).at("attempt").get<int>(), 2);
+  EXPECT_EQ(agent->finish(job, 1, "partial\n", schema::JobStatus::kSuccess).status, 409);
+  std::string log = agent->run(*second);
+  EXPECT_EQ(pipeline(id).value("status", ""), "success");
+  EXPECT_EQ(admin("GET", "/api/v1/jobs/" + std::to_string(job) + "/log").raw, log);
+  EXPECT_EQ(admin("GET", "/api/v1/jobs/" + std::to_string(job) + "/log?attempt=1").raw,
+            "partial\n");
+}
+
+TEST_F(ControllerApiTest, LapsedLeaseWithoutRetryFailsAsAgentLost) {
+  std::string repo = make_repo(dir_, "repo", {{".gantry-ci.yml", "job:\n  script: [x]\n"}});
+  create_project("demo", repo);
+  int64_t id = trigger("demo");
+  auto agent = register_agent();
+  auto lease = agent->poll(0);
+  ASSERT_TRUE(lease);
+  clock_offset_ms_ += 61'000;
+  daemon_->controller().tick();
+  Json p = pipeline(id);
+  EXPECT_EQ(p.value("status", ""), "failed");
+  EXPECT_EQ(p.at("jobs")[0].value("failure_reason", ""), "agent_lost");
+}
+
+TEST_F(ControllerApiTest, FinishWithAShortLogIsRefusedWithTheStoredSize) {
+  std::string repo = make_repo(dir_, "repo", {{".gantry-ci.yml", "job:\n  script: [x]\n"}});
+  create_project("demo", repo);
+  trigger("demo");
+  auto agent = register_agent();
+  auto lease = agent->poll(0);
+  ASSERT_TRUE(lease);
+  int64_t job = (*lease).at("job_id").get<int64_t>();
+  ASSERT_EQ(agent->append(job, 1, 0, "abc").status, 200);
+  Reply r = agent->finish(job, 1, "abcdef", schema::JobStatus::kSuccess);
+  EXPECT_EQ(r.status, 409);
+  EXPECT_EQ(r.body.value("code", ""), "log_incomplete");
+  EXPECT_EQ(r.body.value("size", 0), 3);
+  ASSERT_EQ(agent->append(job, 1, 3, "def").status, 200);
+  EXPECT_EQ(agent->finish(job, 1, "abcdef", schema::JobStatus::kSuccess).status, 200);
+  // A repeated report gets the same answer.
+  EXPECT_EQ(agent->finish(job, 1, "abcdef", schema::JobStatus::kSuccess).status, 200);
+}
+
+TEST_F(ControllerApiTest, FailureSkipsLaterStagesRunsOnFailureJobsAndRetryRecovers) {
+  std::string repo = make_repo(dir_, "repo", {{".gantry-ci.yml", R"(stages: [a, b]
+build:
+  stage: a
+  script: [x]
+after:
+  stage: b
+  script: [y]
+report:
+  stage: b
+  when: on_failure
+  script: [z]
+)"}});
+  create_project("demo", repo);
+  int64_t id = trigger("demo");
+  auto agent = register_agent();
+  auto lease = agent->poll(0);
+  ASSERT_TRUE(lease);
+  agent->run(*lease, schema::JobStatus::kFailed);
+  auto report = agent->poll(0);
+  ASSERT_TRUE(report);
+  EXPECT_EQ((*report).at("spec").at("job").at("name"), "report");
+  agent->run(*report);
+  Json p = pipeline(id);
+  EXPECT_EQ(p.value("status", ""), "failed");
+  EXPECT_EQ(p.at("jobs")[1].value("status", ""), "skipped");
+  EXPECT_EQ(p.at("jobs")[0].value("failure_reason", ""), "script_failure");
+  Reply retry = admin("POST", "/api/v1/pipelines/" + std::to_string(id) + "/retry");
+  ASSERT_EQ(retry.status, 200) << retry.raw;
+  auto again = agent->poll(0);
+  ASSERT_TRUE(again);
+  EXPECT_EQ((*again).at("attempt").get<int>(), 2);
+  agent->run(*again);
+  auto after = agent->poll(0);
+  ASSERT_TRUE(after);
+  EXPECT_EQ((*after).at("spec").at("job").at("name"), "after");
+  agent->run(*after);
+  EXPECT_EQ(pipeline(id).value("status", ""), "success");
+}
+
+TEST_F(ControllerApiTest, ManualJobWaitsForPlayAndCancelReachesTheAgent) {
+  std::string repo = make_repo(dir_, "repo", {{".gantry-ci.yml", R"(deploy:
+  when: manual
+  allow_failure: false
+  script: [x]
+)"}});
+  create_project("demo", repo);
+  int64_t id = trigger("demo");
+  Json p = pipeline(id);
+  EXPECT_EQ(p.value("status", ""), "manual");
+  int64_t job = p.at("jobs")[0].value("id", int64_t{0});
+  auto agent = register_agent();
+  EXPECT_FALSE(agent->poll(0));
+  EXPECT_EQ(admin("POST", "/api/v1/jobs/" + std::to_string(job) + "/retry").status, 409);
+  ASSERT_EQ(admin("POST", "/api/v1/jobs/" + std::to_string(job) + "/play").status, 200);
+  EXPECT_EQ(admin("POST", "/api/v1/jobs/" + std::to_string(job) + "/play").status, 409);
+  auto lease = agent->poll(0);
+  ASSERT_TRUE(lease);
+  ASSERT_EQ(admin("POST", "/api/v1/pipelines/" + std::to_string(id) + "/cancel").status, 200);
+  Reply hb = agent->api().call("POST", "/api/v1/agent/jobs/" + std::to_string(job) + "/heartbeat",
+                               agent->token(), Json{{"attempt", 1}}.dump());
+  EXPECT_EQ(hb.status, 200);
+  EXPECT_EQ(hb.body.value("cancel", false), true);
+  EXPECT_EQ(agent->finish(job, 1, "", schema::JobStatus::kCanceled).status, 200);
+  EXPECT_EQ(pipeline(id).value("status", ""), "canceled");
+}
+
+TEST_F(ControllerApiTest, LogFollowerIsAnsweredWhenBytesArrive) {
+  std::string repo = make_repo(dir_, "repo", {{".gantry-ci.yml", "job:\n  script: [x]\n"}});
+  create_project("demo", repo);
+  trigger("demo");
+  auto agent = register_agent();
+  auto lease = agent->poll(0);
+  ASSERT_TRUE(lease);
+  int64_t job = (*lease).at("job_id").get<int64_t>();
+  Reply followed;
+  std::thread follower([&] {
+    Api api(daemon_->url());
+    followed = api.call("GET", "/api/v1/jobs/" + std::to_string(job) + "/log?offset=0&wait=30",
+                        admin_);
+  });
+  ASSERT_EQ(agent->append(job, 1, 0, "hello\n").status, 200);
+  follower.join();
+  EXPECT_EQ(followed.status, 200);
+  EXPECT_EQ(followed.raw, "hello\n");
+  EXPECT_EQ(followed.headers.get("X-Log-Next-Offset"), "6");
+  EXPECT_EQ(followed.headers.get("X-Log-Complete"), "false");
+}
+
+TEST_F(ControllerApiTest, ArtifactsGoUpAndComeDownByLocator) {
+  std::string repo = make_repo(dir_, "repo", {{".gantry-ci.yml", R"(stages: [a, b]
+build:
+  stage: a
+  script: [x]
+  artifacts:
+    paths: [out/]
+use:
+  stage: b
+  script: [y]
+)"}});
+  create_project("demo", repo);
+  trigger("demo");
+  auto agent = register_agent();
+  auto lease = agent->poll(0);
+  ASSERT_TRUE(lease);
+  int64_t job = (*lease).at("job_id").get<int64_t>();
+  std::string tar(2048, 'T');
+  Reply up = agent->api().call("PUT", "/api/v1/agent/jobs/" + std::to_string(job) +
+                                          "/artifacts?attempt=1",
+                               agent->token(), tar);
+  ASSERT_EQ(up.status, 201) << up.raw;
+  EXPECT_EQ(up.body.value("digest", ""), "sha256:" + sha256_hex(tar));
+  agent->run(*lease);
+  auto next = agent->poll(0);
+  ASSERT_TRUE(next);
+  const Json& deps = (*next).at("spec").at("dependencies");
+  ASSERT_EQ(deps.size(), 1u);
+  std::string locator = deps[0].value("locator", "");
+  EXPECT_EQ(locator, "/api/v1/agent/jobs/" + std::to_string(job) + "/artifacts");
+  Reply down = agent->api().call("GET", locator, agent->token());
+  EXPECT_EQ(down.status, 200);
+  EXPECT_EQ(down.raw, tar);
+  EXPECT_EQ(admin("GET", "/api/v1/jobs/" + std::to_string(job) + "/artifacts").raw, tar);
+}
+
+TEST_F(ControllerApiTest, RestartKeepsEverythingAndThePipelineCompletes) {
+  std::string repo = make_repo(dir_, "repo", {{".gantry-ci.yml", kStagesNeedsMatrix}});
+  create_project("demo", repo);
+  int64_t id = trigger("demo");
+  auto agent = register_agent();
+  auto lease = agent->poll(0);
+  ASSERT_TRUE(lease);
+  int64_t job = (*lease).at("job_id").get<int64_t>();
+  ASSERT_EQ(agent->append(job, 1, 0, "before restart\n").status, 200);
+  uint16_t port = daemon_->port();
+  daemon_.reset();  // the controller goes away mid-job
+  start(port);
+  agent->api().set_url(daemon_->url());
+  // The chunk whose answer was lost is resent: refused with the stored size, then resumed.
+  Reply resent = agent->append(job, 1, 0, "before restart\n");
+  EXPECT_EQ(resent.status, 409);
+  EXPECT_EQ(resent.body.value("size", 0), 15);
+  ASSERT_EQ(agent->append(job, 1, 15, "after restart\n").status, 200);
+  ASSERT_EQ(agent->finish(job, 1, "before restart\nafter restart\n", schema::JobStatus::kSuccess)
+                .status,
+            200);
+  for (int i = 0; i < 4; ++i) {
+    auto next = agent->poll();
+    ASSERT_TRUE(next) << pipeline(id).dump();
+    agent->run(*next);
+  }
+  EXPECT_EQ(pipeline(id).value("status", ""), "success");
+  EXPECT_EQ(admin("GET", "/api/v1/jobs/" + std::to_string(job) + "/log").raw,
+            "before restart\nafter restart\n");
+}
+
+TEST_F(ControllerApiTest, FiftyPipelinesTriggeredAtOnceAllFinish) {
+  std::string repo = make_repo(dir_, "repo", {{".gantry-ci.yml", R"(stages: [a, b]
+one:
+  stage: a
+  script: [x]
+two:
+  stage: b
+  script: [y]
+)"}});
+  // One branch per pipeline: pipelines of one branch would auto-cancel the older ones.
+  constexpr int kPipelines = 50;
+  for (int i = 0; i < kPipelines; ++i) git(repo, {"branch", "b" + std::to_string(i)});
+  create_project("demo", repo);
+  std::vector<int64_t> ids(kPipelines);
+  std::vector<std::thread> triggers;
+  for (int t = 0; t < 5; ++t) {
+    triggers.emplace_back([&, t] {
+      Api api(daemon_->url());
+      for (int i = t; i < kPipelines; i += 5) {
+        Reply r = api.call("POST", "/api/v1/pipelines", admin_,
+                           Json{{"project", "demo"}, {"ref", "b" + std::to_string(i)}}.dump());
+        EXPECT_EQ(r.status, 201) << r.raw;
+        ids[i] = r.body.value("id", int64_t{0});
+      }
+    });
+  }
+  std::atomic<int> done{0};
+  std::vector<std::thread> agents;
+  for (int a = 0; a < 4; ++a) {
+    std::string token = register_agent()->token();
+    agents.emplace_back([&, token] {
+      FakeAgent mine(daemon_->url(), token);
+      // Bounded: a run that stops getting jobs ends after 20 empty long-polls and fails below.
+      for (int idle = 0; done.load() < 2 * kPipelines && idle < 20;) {
+        auto lease = mine.poll(1);
+        if (!lease) {
+          ++idle;
+          continue;
+        }
+        idle = 0;
+        mine.run(*lease);
+        ++done;
+      }
+    });
+  }
+  for (auto& t : triggers) t.join();
+  for (auto& t : agents) t.join();
+  EXPECT_EQ(done.load(), 2 * kPipelines);
+  Reply list = admin("GET", "/api/v1/pipelines?project=demo&limit=500");
+  ASSERT_EQ(list.body.at("pipelines").size(), static_cast<size_t>(kPipelines));
+  for (const auto& p : list.body.at("pipelines")) {
+    EXPECT_EQ(p.value("status", ""), "success") << p.dump();
+  }
+}
+
+}  // namespace
+}  // namespace gantry::controller
