@@ -365,6 +365,18 @@ void Controller::tick() {
       if (job.lease_expires_at == 0 || job.lease_expires_at > t) continue;
       logger("scheduler")->warn("lease lapsed job={} attempt={} agent={}", job.id, job.attempt,
                                 job.agent_id);
+      if (!job.acknowledged) {
+        // The agent never called about this attempt: the lease was lost on its way (the
+        // long-poll's agent had gone). Nothing ran; the job waits for another agent.
+        logger("scheduler")->warn("lease never acknowledged, requeued job={} attempt={}", job.id,
+                                  job.attempt);
+        job.status = "pending";
+        job.queued_at = t;
+        job.lease_expires_at = 0;
+        if (auto st = store_->update_job(job); !st.ok()) continue;
+        touched.push_back(job.pipeline_id);
+        continue;
+      }
       job.failure_reason = "agent_lost";
       job.exit_code.reset();
       const schema::Plan* plan = nullptr;

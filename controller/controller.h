@@ -182,6 +182,7 @@ class Controller {
   void dispatch();
   Result<Json> lease_reply(JobRecord& job, const AgentRecord& agent);
   bool lease_current(int64_t agent, const JobRecord& job, int attempt) const;
+  Status acknowledge(JobRecord& job);
   ApiReply stale_reply(int64_t agent, const JobRecord& job, int attempt) const;
   void touch_agent(int64_t agent);
   void wake_log_waiters(int64_t job);

@@ -118,6 +118,7 @@ Result<Json> Controller::lease_reply(JobRecord& job, const AgentRecord& agent) {
   job.failure_allowed = false;
   job.artifact_digest.clear();
   job.artifact_size = 0;
+  job.acknowledged = false;
   GANTRY_TRY(store_->update_job(job));
 
   schema::JobSpec spec;
@@ -152,6 +153,12 @@ Result<Json> Controller::lease_reply(JobRecord& job, const AgentRecord& agent) {
               {"spec", schema::job_spec_to_json(spec)}};
 }
 
+Status Controller::acknowledge(JobRecord& job) {
+  if (job.acknowledged) return ok_status();
+  job.acknowledged = true;
+  return store_->update_job(job);
+}
+
 bool Controller::lease_current(int64_t agent, const JobRecord& job, int attempt) const {
   return job.agent_id == agent && job.attempt == attempt && job.lease_expires_at != 0;
 }
@@ -170,6 +177,7 @@ Result<ApiReply> Controller::heartbeat(int64_t agent, int64_t job_id, int attemp
   GANTRY_ASSIGN_OR_RETURN(auto job, job_by_id(job_id));
   if (!lease_current(agent, job, attempt)) return stale_reply(agent, job, attempt);
   job.lease_expires_at = now() + std::chrono::milliseconds(options_.lease).count();
+  job.acknowledged = true;
   GANTRY_TRY(store_->update_job(job));
   return ApiReply{200, Json{{"status", job.status},
                             {"cancel", job.status == "canceled"},
@@ -182,6 +190,7 @@ Result<ApiReply> Controller::append_log(int64_t agent, int64_t job_id, int attem
     Locked lock(*this);
     GANTRY_ASSIGN_OR_RETURN(auto job, job_by_id(job_id));
     if (!lease_current(agent, job, attempt)) return stale_reply(agent, job, attempt);
+    GANTRY_TRY(acknowledge(job));
   }
   // Outside the lock: each attempt has its own file, so a lease that changed meanwhile can
   // only have written into its own attempt's log.
@@ -213,6 +222,7 @@ Result<ApiReply> Controller::upload_artifacts(int64_t agent, int64_t job_id, int
   if (!lease_current(agent, job, attempt)) return stale_reply(agent, job, attempt);
   job.artifact_digest = stored.digest;
   job.artifact_size = stored.size;
+  job.acknowledged = true;
   GANTRY_TRY(store_->update_job(job));
   return ApiReply{201, Json{{"digest", stored.digest}, {"size", stored.size}}};
 }

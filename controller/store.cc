@@ -93,6 +93,11 @@ CREATE TABLE agents (
   last_seen_at INTEGER NOT NULL
 );
 )sql",
+    // 2: whether the agent has called about its leased attempt (a lease never acknowledged
+    // was lost on the way, e.g. a long-poll whose agent died: requeued, not failed).
+    R"sql(
+ALTER TABLE jobs ADD COLUMN acknowledged INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 
 Error db_error(std::string_view what, const std::exception& e) {
@@ -150,7 +155,7 @@ const char* const kJobColumns =
     "allow_failure, allow_failure_exit_codes, failure_allowed, needs, tags, resource_group, "
     "interruptible, attempt, auto_retries, failure_reason, exit_code, agent_id, "
     "lease_expires_at, created_at, queued_at, started_at, finished_at, log_size, log_sha256, "
-    "artifact_digest, artifact_size";
+    "artifact_digest, artifact_size, acknowledged";
 
 JobRecord read_job(SQLite::Statement& q) {
   JobRecord j;
@@ -187,6 +192,7 @@ JobRecord read_job(SQLite::Statement& q) {
   j.log_sha256 = q.getColumn(c++).getString();
   j.artifact_digest = q.getColumn(c++).getString();
   j.artifact_size = static_cast<uint64_t>(q.getColumn(c++).getInt64());
+  j.acknowledged = q.getColumn(c++).getInt() != 0;
   return j;
 }
 
@@ -212,6 +218,7 @@ int bind_job_state(SQLite::Statement& q, const JobRecord& j, int first) {
   q.bind(c++, j.log_sha256);
   q.bind(c++, j.artifact_digest);
   q.bind(c++, static_cast<int64_t>(j.artifact_size));
+  q.bind(c++, j.acknowledged ? 1 : 0);
   return c;
 }
 
@@ -471,8 +478,8 @@ Result<int64_t> Store::create_pipeline(const PipelineRecord& p, std::vector<JobR
                            "tags, resource_group, interruptible, created_at, status, "
                            "failure_allowed, attempt, auto_retries, failure_reason, exit_code, "
                            "agent_id, lease_expires_at, queued_at, started_at, finished_at, "
-                           "log_size, log_sha256, artifact_digest, artifact_size) "
-                           "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                           "log_size, log_sha256, artifact_digest, artifact_size, acknowledged) "
+                           "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
       int k = 1;
       jq.bind(k++, id);
       jq.bind(k++, j.project_id);
@@ -628,8 +635,8 @@ Status Store::update_job(const JobRecord& j) {
                         "UPDATE jobs SET status = ?, failure_allowed = ?, attempt = ?, "
                         "auto_retries = ?, failure_reason = ?, exit_code = ?, agent_id = ?, "
                         "lease_expires_at = ?, queued_at = ?, started_at = ?, finished_at = ?, "
-                        "log_size = ?, log_sha256 = ?, artifact_digest = ?, artifact_size = ? "
-                        "WHERE id = ?");
+                        "log_size = ?, log_sha256 = ?, artifact_digest = ?, artifact_size = ?, "
+                        "acknowledged = ? WHERE id = ?");
     int next = bind_job_state(q, j, 1);
     q.bind(next, j.id);
     q.exec();

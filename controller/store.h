@@ -80,6 +80,7 @@ struct JobRecord {
   std::string log_sha256;
   std::string artifact_digest;  // "sha256:…" or ""
   uint64_t artifact_size = 0;
+  bool acknowledged = false;  // the agent called about the current attempt
 };
 
 struct AgentRecord {

@@ -3,7 +3,12 @@
 // finish), projects in local git repositories the test makes. Leases lapse by moving the
 // controller's clock, not by waiting.
 #include <gtest/gtest.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <map>
@@ -398,11 +403,32 @@ TEST_F(ControllerApiTest, LapsedLeaseWithoutRetryFailsAsAgentLost) {
   auto agent = register_agent();
   auto lease = agent->poll(0);
   ASSERT_TRUE(lease);
+  int64_t job = (*lease).at("job_id").get<int64_t>();
+  ASSERT_EQ(agent->api().call("POST", "/api/v1/agent/jobs/" + std::to_string(job) + "/heartbeat",
+                              agent->token(), Json{{"attempt", 1}}.dump()).status,
+            200);
   clock_offset_ms_ += 61'000;
   daemon_->controller().tick();
   Json p = pipeline(id);
   EXPECT_EQ(p.value("status", ""), "failed");
   EXPECT_EQ(p.at("jobs")[0].value("failure_reason", ""), "agent_lost");
+}
+
+TEST_F(ControllerApiTest, LeaseThatNoAgentAcknowledgedIsRequeuedNotFailed) {
+  std::string repo = make_repo(dir_, "repo", {{".gantry-ci.yml", "job:\n  script: [x]\n"}});
+  create_project("demo", repo);
+  int64_t id = trigger("demo");
+  auto gone = register_agent();
+  ASSERT_TRUE(gone->poll(0));  // handed out, then this agent is never heard of again
+  clock_offset_ms_ += 61'000;
+  daemon_->controller().tick();
+  EXPECT_EQ(pipeline(id).at("jobs")[0].value("status", ""), "pending");
+  auto other = register_agent();
+  auto lease = other->poll(0);
+  ASSERT_TRUE(lease);
+  EXPECT_EQ((*lease).at("attempt").get<int>(), 2);
+  other->run(*lease);
+  EXPECT_EQ(pipeline(id).value("status", ""), "success");
 }
 
 TEST_F(ControllerApiTest, FinishWithAShortLogIsRefusedWithTheStoredSize) {
@@ -549,6 +575,59 @@ use:
   EXPECT_EQ(admin("GET", "/api/v1/jobs/" + std::to_string(job) + "/artifacts").raw, tar);
 }
 
+TEST_F(ControllerApiTest, ResourceGroupRunsOneJobAtATime) {
+  std::string repo = make_repo(dir_, "repo", {{".gantry-ci.yml", R"(deploy-a:
+  resource_group: prod
+  script: [x]
+deploy-b:
+  resource_group: prod
+  script: [y]
+)"}});
+  create_project("demo", repo);
+  int64_t id = trigger("demo");
+  auto agent = register_agent();
+  auto first = agent->poll(0);
+  ASSERT_TRUE(first);
+  EXPECT_FALSE(agent->poll(0)) << "the group is busy";
+  agent->run(*first);
+  auto second = agent->poll(0);
+  ASSERT_TRUE(second);
+  agent->run(*second);
+  EXPECT_EQ(pipeline(id).value("status", ""), "success");
+}
+
+TEST_F(ControllerApiTest, NewPipelineAutoCancelsAnOlderOneWhoseStartedJobsAreInterruptible) {
+  std::string repo = make_repo(dir_, "repo", {{".gantry-ci.yml", R"(stages: [a, b]
+first:
+  stage: a
+  interruptible: true
+  script: [x]
+second:
+  stage: b
+  script: [y]
+)"}});
+  create_project("demo", repo);
+  auto agent = register_agent();
+  int64_t p1 = trigger("demo");
+  auto lease = agent->poll(0);
+  ASSERT_TRUE(lease);
+  int64_t p2 = trigger("demo");
+  EXPECT_EQ(pipeline(p1).value("status", ""), "canceled");
+  int64_t job = (*lease).at("job_id").get<int64_t>();
+  Reply hb = agent->api().call("POST", "/api/v1/agent/jobs/" + std::to_string(job) + "/heartbeat",
+                               agent->token(), Json{{"attempt", 1}}.dump());
+  EXPECT_TRUE(hb.body.value("cancel", false));
+  // p2 gets as far as a started job that is not interruptible: a newer pipeline leaves it.
+  auto first = agent->poll(0);
+  ASSERT_TRUE(first);
+  EXPECT_EQ((*first).at("spec").value("pipeline_id", int64_t{0}), p2);
+  agent->run(*first);
+  auto second = agent->poll(0);
+  ASSERT_TRUE(second);
+  trigger("demo");
+  EXPECT_EQ(pipeline(p2).value("status", ""), "running");
+}
+
 TEST_F(ControllerApiTest, RestartKeepsEverythingAndThePipelineCompletes) {
   std::string repo = make_repo(dir_, "repo", {{".gantry-ci.yml", kStagesNeedsMatrix}});
   create_project("demo", repo);
@@ -633,6 +712,118 @@ two:
   for (const auto& p : list.body.at("pipelines")) {
     EXPECT_EQ(p.value("status", ""), "success") << p.dump();
   }
+}
+
+// `gantry controller` as a process: started, SIGKILLed mid-job, started again on its port.
+class ControllerProcess {
+ public:
+  ControllerProcess(const std::string& data, const std::string& listen) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) return;
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
+    std::vector<std::string> args = {GANTRY_BIN, "controller", "--listen", listen, "--data", data};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    int rc = posix_spawn(&pid_, GANTRY_BIN, &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    ::close(fds[1]);
+    out_ = fds[0];
+    if (rc != 0) {
+      pid_ = -1;
+      return;
+    }
+    // Its stdout, up to the line that says where it listens (EOF if it died first).
+    std::string text;
+    char buf[512];
+    const std::string marker = "controller listening on ";
+    auto complete = [&] {
+      auto at = text.find(marker);
+      return at != std::string::npos && text.find('\n', at) != std::string::npos;
+    };
+    while (!complete()) {
+      ssize_t n = ::read(out_, buf, sizeof(buf));
+      if (n <= 0) break;
+      text.append(buf, static_cast<size_t>(n));
+    }
+    auto at = text.find(marker);
+    if (at != std::string::npos) {
+      url_ = text.substr(at + marker.size());
+      url_ = url_.substr(0, url_.find('\n'));
+    }
+  }
+  ~ControllerProcess() { kill(SIGKILL); }
+  void kill(int sig) {
+    if (pid_ <= 0) return;
+    ::kill(pid_, sig);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+    if (out_ >= 0) ::close(out_);
+    out_ = -1;
+  }
+  const std::string& url() const { return url_; }
+
+ private:
+  pid_t pid_ = -1;
+  int out_ = -1;
+  std::string url_;
+};
+
+TEST(ControllerProcessTest, KilledAndRestartedMidPipelineLosesAndRepeatsNoLogByte) {
+  testing::TempDir dir;
+  std::string data = dir.file("data");
+  auto first = std::make_unique<ControllerProcess>(data, "127.0.0.1:0");
+  ASSERT_FALSE(first->url().empty()) << "the controller did not start";
+  std::string admin = read_file(data + "/admin.token").value_or("");
+  admin = admin.substr(0, admin.find('\n'));
+  std::string registration = read_file(data + "/registration.token").value_or("");
+  registration = registration.substr(0, registration.find('\n'));
+  Api api(first->url());
+  std::string repo = make_repo(dir, "repo", {{".gantry-ci.yml", R"(stages: [a, b]
+one:
+  stage: a
+  script: [x]
+two:
+  stage: b
+  script: [y]
+)"}});
+  ASSERT_EQ(api.call("POST", "/api/v1/projects", admin,
+                     Json{{"name", "demo"}, {"repo_url", repo}}.dump())
+                .status,
+            201);
+  Reply p = api.call("POST", "/api/v1/pipelines", admin, Json{{"project", "demo"}}.dump());
+  ASSERT_EQ(p.status, 201) << p.raw;
+  int64_t id = p.body.value("id", int64_t{0});
+  Reply reg = api.call("POST", "/api/v1/agent/register", registration, "{}");
+  ASSERT_EQ(reg.status, 201);
+  FakeAgent agent(first->url(), reg.body.value("token", ""));
+  auto lease = agent.poll(0);
+  ASSERT_TRUE(lease);
+  int64_t job = (*lease).at("job_id").get<int64_t>();
+  ASSERT_EQ(agent.append(job, 1, 0, "one\n").status, 200);
+
+  std::string listen = first->url().substr(std::string("http://").size());
+  first->kill(SIGKILL);
+  ControllerProcess second(data, listen);
+  ASSERT_EQ(second.url(), first->url());
+  agent.api().set_url(second.url());
+  api.set_url(second.url());
+  Reply resent = agent.append(job, 1, 0, "one\n");
+  EXPECT_EQ(resent.status, 409);
+  EXPECT_EQ(resent.body.value("size", 0), 4);
+  ASSERT_EQ(agent.append(job, 1, 4, "two\n").status, 200);
+  ASSERT_EQ(agent.finish(job, 1, "one\ntwo\n", schema::JobStatus::kSuccess).status, 200);
+  auto next = agent.poll();
+  ASSERT_TRUE(next);
+  agent.run(*next);
+  Reply done = api.call("GET", "/api/v1/pipelines/" + std::to_string(id), admin);
+  EXPECT_EQ(done.body.value("status", ""), "success") << done.raw;
+  EXPECT_EQ(api.call("GET", "/api/v1/jobs/" + std::to_string(job) + "/log", admin).raw,
+            "one\ntwo\n");
+  second.kill(SIGTERM);
 }
 
 }  // namespace
