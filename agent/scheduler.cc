@@ -187,12 +187,13 @@ std::vector<size_t> Scheduler::advance() {
       changed = true;
       if (!run) {
         j.state = JobState::kSkipped;
+        std::string which = is_dag(i) ? "a job it needs " : "an earlier job ";
         if (j.job->when == schema::When::kOnFailure) {
           j.note = "when: on_failure, and nothing before it failed";
         } else if (before == "skipped") {
-          j.note = "a job it needs did not run";
+          j.note = which + "did not run";
         } else {
-          j.note = "an earlier job " + std::string(before == "canceled" ? "was canceled" : "failed");
+          j.note = which + (before == "canceled" ? "was canceled" : "failed");
         }
         continue;
       }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The main job, offline: builds a tiny busybox image from Debian's busybox-static, imports it
-# into Gantry's image store, checks and plans the hello pipeline (examples/hello), and runs its
-# first job's script in a container made by Gantry's own runtime from that image's root
-# filesystem. Run as root after scripts/setup.sh has built ./build/gantry.
+# into Gantry's image store, checks and plans the hello pipeline (examples/hello), and runs it
+# with `gantry run`: each job in its own container made by Gantry's own runtime, the first
+# job's artifact passed to the second. Run as root after scripts/setup.sh has built
+# ./build/gantry.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 gantry=$PWD/build/gantry
@@ -29,13 +30,6 @@ echo "==> gantry lint examples/hello/.gantry-ci.yml"
 echo "==> gantry plan examples/hello/.gantry-ci.yml"
 "$gantry" plan examples/hello/.gantry-ci.yml
 
-echo "==> running the 'build' job's script in a container (gantry runtime run)"
-cp -r examples/hello/. "$rootfs/builds/hello"
-(cd "$work/bundle" && "$gantry" runtime spec)
-script='cd /builds/hello && echo "$GREETING, job build" && mkdir -p out && echo built > out/result.txt && cat out/result.txt'
-jq --arg script "$script" '.process.args = ["/bin/sh", "-c", $script] | .process.terminal = false
-    | .process.env += ["GREETING=hello from Gantry"] | .root.readonly = false' \
-  "$work/bundle/config.json" > "$work/config.json"
-mv "$work/config.json" "$work/bundle/config.json"
-"$gantry" runtime --root "$work/state" run --bundle "$work/bundle" "hello-$$"
-echo "==> done: the container exited 0 and left nothing behind"
+echo "==> gantry run examples/hello: each job in its own container"
+(cd examples/hello && "$gantry" run --network none)
+echo "==> done: both jobs succeeded and left nothing behind"
