@@ -14,6 +14,7 @@
 # (/usr/bin/time -v), and checks that gantry's snapshot equals umoci's rootfs and that the
 # present pulls sent the requests they should. Needs root (owners, device nodes, podman).
 #   bench/image_pull.sh [--rounds N] [--layout DIR:TAG] [--keep]
+# GANTRY=path uses that binary instead of building ./build/gantry.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD_DIR:-build}
@@ -36,8 +37,12 @@ done
 have_podman=0
 command -v podman >/dev/null && have_podman=1
 
-cmake --build "$build" --target gantry >/dev/null
-gantry="$PWD/$build/gantry"
+if [ -n "${GANTRY:-}" ]; then
+  gantry=$GANTRY  # a given binary, as built
+else
+  cmake --build "$build" --target gantry >/dev/null
+  gantry="$PWD/$build/gantry"
+fi
 
 work=$(mktemp -d /tmp/gantry-pull-bench.XXXXXX)
 registry_pid=""
