@@ -69,27 +69,45 @@ Result<std::string> Snapshotter::prepare(const std::string& chain_id, const std:
   GANTRY_ASSIGN_OR_RETURN(std::string hex, chain_hex(chain_id));
   std::string final_dir = join_path(dir_, hex);
   if (is_directory(final_dir)) return final_dir;
-  GANTRY_ASSIGN_OR_RETURN(UniqueFd lock, lock_path(join_path(dir_, ".locks/" + hex), LOCK_EX));
+  UniqueFd layer(::open(layer_path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!layer) return sys_error("open layer " + q(layer_path));
+  std::vector<char> buf(1 << 20);
+  ChunkReader read = [&]() -> Result<std::string_view> {
+    for (;;) {
+      ssize_t n = ::read(layer.get(), buf.data(), buf.size());
+      if (n >= 0) return std::string_view(buf.data(), static_cast<size_t>(n));
+      if (errno != EINTR) return sys_error("read layer " + q(layer_path));
+    }
+  };
+  auto dir = prepare_from(chain_id, diff_id, read, true);
+  if (!dir.ok()) {
+    return std::move(dir).error().with_context("unpack layer " + q(layer_path) +
+                                               " as snapshot " + q(chain_id));
+  }
+  return dir;
+}
+
+Result<std::string> Snapshotter::prepare_from(const std::string& chain_id,
+                                              const std::string& diff_id,
+                                              const ChunkReader& read, bool wait) {
+  GANTRY_ASSIGN_OR_RETURN(std::string hex, chain_hex(chain_id));
+  std::string final_dir = join_path(dir_, hex);
+  if (is_directory(final_dir)) return final_dir;
+  GANTRY_ASSIGN_OR_RETURN(UniqueFd lock, lock_path(join_path(dir_, ".locks/" + hex),
+                                                   wait ? LOCK_EX : LOCK_EX | LOCK_NB));
   if (is_directory(final_dir)) return final_dir;
 
   std::string temp = join_path(dir_, ".tmp-" + hex + "-XXXXXX");
   if (::mkdtemp(temp.data()) == nullptr) return sys_error("create " + q(temp));
   ::chmod(temp.c_str(), 0755);
-  UniqueFd layer(::open(layer_path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!layer) {
-    Error e = sys_error("open layer " + q(layer_path));
-    (void)remove_all(temp);
-    return e;
-  }
-  auto stats = unpack_layer(layer.get(), temp, options_);
+  auto stats = unpack_layer_stream(read, temp, options_);
   if (stats.ok() && stats->diff_id != diff_id) {
     stats = Error(ErrorCode::kInvalidArgument,
                   "diff id mismatch: got " + q(stats->diff_id) + ", expected " + q(diff_id));
   }
   if (!stats.ok()) {
     (void)remove_all(temp);
-    return std::move(stats).error().with_context("unpack layer " + q(layer_path) +
-                                                 " as snapshot " + q(chain_id));
+    return std::move(stats).error();
   }
   if (::rename(temp.c_str(), final_dir.c_str()) != 0) {
     if ((errno == EEXIST || errno == ENOTEMPTY) && is_directory(final_dir)) {

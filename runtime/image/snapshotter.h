@@ -32,6 +32,12 @@ class Snapshotter {
   // Returns the snapshot directory.
   Result<std::string> prepare(const std::string& chain_id, const std::string& diff_id,
                               const std::string& layer_path);
+  // The same from a layer blob as it arrives: `read` gives its chunks ("" at the end; an error
+  // aborts). The caller must end the stream only once the blob itself is verified: the snapshot
+  // is renamed into place as soon as the stream ends and the diff id matches. With `wait`
+  // false, a snapshot another process is unpacking is kUnavailable at once.
+  Result<std::string> prepare_from(const std::string& chain_id, const std::string& diff_id,
+                                   const ChunkReader& read, bool wait);
 
   // The overlay lowerdirs for an image, lowest first; kNotFound names a missing snapshot.
   Result<std::vector<std::string>> lower_dirs(const std::vector<std::string>& chain_ids) const;

@@ -1,11 +1,12 @@
-// Layer extraction. The stream is decompressed by one libarchive reader (format "raw", every
-// filter) whose output is hashed for the diff id and fed to a second reader that parses the
-// tar, so the uncompressed layer is never held in memory nor on disk.
+// Layer extraction. LayerStream decompresses and hashes (the diff id) on its own thread; the
+// tar is parsed by libarchive from its blocks here, so inflating overlaps with creating files
+// and the uncompressed layer is never held in memory nor on disk.
 //
 // Every entry is created relative to a directory fd: the parent is resolved with
 // openat2(RESOLVE_IN_ROOT), which treats the layer directory as "/" for "..", absolute
 // symlinks and absolute paths, so nothing resolves outside it; the final component is created
-// with O_EXCL/O_NOFOLLOW or *at calls that never follow it.
+// with O_EXCL/O_NOFOLLOW or *at calls that never follow it. The usual entry costs a create,
+// the data, and its times: owner and mode are set only where the new inode's differ.
 #include "runtime/image/unpack.h"
 
 #include <archive.h>
@@ -18,13 +19,14 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <vector>
 
-#include "common/digest.h"
 #include "common/file.h"
 #include "common/unique_fd.h"
+#include "runtime/image/layer_stream.h"
 
 namespace gantry::runtime::image {
 
@@ -105,26 +107,59 @@ Status remove_at(int dirfd, const std::string& name, const std::string& shown) {
   return ok_status();
 }
 
+// The mode a new inode gets from a requested mode: the umask applies, read once per unpack
+// from /proc (umask(2) cannot be read without setting it, which would race other threads).
+// -1 when unknown: then every mode is set explicitly.
+int current_umask() {
+  auto status = read_file("/proc/self/status");
+  if (!status.ok()) return -1;
+  size_t at = status->find("\nUmask:");
+  if (at == std::string::npos) return -1;
+  return static_cast<int>(std::strtol(status->c_str() + at + 7, nullptr, 8));
+}
+
 struct DeferredDir {
   std::string path;  // relative, "" for the root
   mode_t mode;
+  bool chmod;  // the mode it was created with is not `mode`
   struct timespec times[2];
+};
+
+// What a newly made inode already has, so that equal values are not set again.
+struct Made {
+  uid_t uid;
+  gid_t gid;
+  mode_t mode;  // permission bits incl. set-id and sticky
 };
 
 class Extractor {
  public:
-  Extractor(UniqueFd root, const UnpackOptions& opts) : root_(std::move(root)), opts_(opts) {}
+  Extractor(UniqueFd root, const UnpackOptions& opts)
+      : root_(std::move(root)), opts_(opts), umask_(current_umask()) {}
 
   Status entry(archive* ar, archive_entry* e, UnpackStats& stats);
   Status finish();
 
  private:
-  // The directory fd of comps[0..n), creating missing directories (0755, root-owned).
+  // The directory fd of comps[0..n), creating missing directories (0755, root-owned); also
+  // what owner a new entry in it gets (a set-gid directory hands down its group).
   Result<int> parent(const std::vector<std::string>& comps, size_t n, const std::string& shown);
   Status write_data(archive* ar, int fd, archive_entry* e, const std::string& shown,
                     UnpackStats& stats);
+  // Owner, then mode (chown clears set-id bits), then xattrs (chown clears file capabilities),
+  // then times, each only when `made` (the new inode's values; null for an existing one)
+  // differs. Symlinks get no mode; directories get mode and times in finish().
+  enum class Kind { kFile, kDir, kLink, kNode };
   Status set_meta(int dirfd, const std::string& name, int fd, archive_entry* e,
-                  const std::string& shown, bool is_link);
+                  const std::string& shown, Kind kind, const Made* made);
+  // What an inode made now in the current parent with `requested` permission bits has.
+  Made made(mode_t requested, bool is_dir) const {
+    mode_t mode = requested;
+    if (umask_ >= 0) mode &= ~static_cast<mode_t>(umask_);
+    if (is_dir && parent_setgid_) mode |= S_ISGID;
+    return Made{euid_, parent_setgid_ ? parent_gid_ : egid_, mode};
+  }
+  bool mode_known() const { return umask_ >= 0; }
   // Forgets the cached parent if it is `removed` or below it (it may now resolve elsewhere).
   void forget_under(const std::string& removed) {
     if (cached_valid_ && (cached_ == removed || cached_.starts_with(removed + "/"))) invalidate();
@@ -134,20 +169,43 @@ class Extractor {
     cached_fd_.reset();
     cached_valid_ = false;
   }
+  Status note_parent(int fd);
 
   UniqueFd root_;
   UnpackOptions opts_;
+  int umask_;
+  uid_t euid_ = ::geteuid();
+  gid_t egid_ = ::getegid();
   std::string cached_;
   UniqueFd cached_fd_;
   bool cached_valid_ = false;
+  gid_t cached_gid_ = 0;
+  bool cached_setgid_ = false;
+  gid_t parent_gid_ = 0;  // of the parent returned last
+  bool parent_setgid_ = false;
   std::vector<DeferredDir> dirs_;
 };
 
+Status Extractor::note_parent(int fd) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return sys_error("stat parent directory");
+  parent_gid_ = st.st_gid;
+  parent_setgid_ = (st.st_mode & S_ISGID) != 0;
+  return ok_status();
+}
+
 Result<int> Extractor::parent(const std::vector<std::string>& comps, size_t n,
                               const std::string& shown) {
-  if (n == 0) return root_.get();
+  if (n == 0) {
+    GANTRY_TRY(note_parent(root_.get()));
+    return root_.get();
+  }
   std::string path = join(comps, n);
-  if (cached_valid_ && cached_ == path) return cached_fd_.get();
+  if (cached_valid_ && cached_ == path) {
+    parent_gid_ = cached_gid_;
+    parent_setgid_ = cached_setgid_;
+    return cached_fd_.get();
+  }
   UniqueFd fd(sys_openat2(root_.get(), path, O_PATH | O_DIRECTORY | O_CLOEXEC, kResolve));
   if (!fd && errno == ENOENT) {
     // Create what is missing, one component at a time, each resolved inside the root.
@@ -178,9 +236,12 @@ Result<int> Extractor::parent(const std::vector<std::string>& comps, size_t n,
                    ENOTDIR);
     return sys_error("layer entry " + q(shown) + ": open parent " + q(path));
   }
+  GANTRY_TRY(note_parent(fd.get()));
   cached_ = path;
   cached_fd_ = std::move(fd);
   cached_valid_ = true;
+  cached_gid_ = parent_gid_;
+  cached_setgid_ = parent_setgid_;
   return cached_fd_.get();
 }
 
@@ -220,40 +281,48 @@ Status Extractor::write_data(archive* ar, int fd, archive_entry* e, const std::s
   return ok_status();
 }
 
-// Owner, then mode (chown clears set-id bits), then xattrs (chown clears file capabilities),
-// then times. For a symlink only owner, xattrs and times, through its parent.
 Status Extractor::set_meta(int dirfd, const std::string& name, int fd, archive_entry* e,
-                           const std::string& shown, bool is_link) {
-  if (opts_.privileged) {
-    int r = fd >= 0 ? ::fchown(fd, archive_entry_uid(e), archive_entry_gid(e))
-                    : ::fchownat(dirfd, name.c_str(), archive_entry_uid(e), archive_entry_gid(e),
-                                 AT_SYMLINK_NOFOLLOW);
+                           const std::string& shown, Kind kind, const Made* made) {
+  uid_t uid = static_cast<uid_t>(archive_entry_uid(e));
+  gid_t gid = static_cast<gid_t>(archive_entry_gid(e));
+  if (opts_.privileged && (made == nullptr || made->uid != uid || made->gid != gid)) {
+    int r = fd >= 0 ? ::fchown(fd, uid, gid)
+                    : ::fchownat(dirfd, name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW);
     if (r != 0) return sys_error("layer entry " + q(shown) + ": chown");
   }
-  if (!is_link) {
+  if (kind == Kind::kFile || kind == Kind::kNode) {
     mode_t mode = archive_entry_perm(e);
-    int r = fd >= 0 ? ::fchmod(fd, mode) : ::fchmodat(dirfd, name.c_str(), mode, 0);
-    if (r != 0) return sys_error("layer entry " + q(shown) + ": chmod");
+    if (made == nullptr || !mode_known() || made->mode != mode) {
+      int r = fd >= 0 ? ::fchmod(fd, mode) : ::fchmodat(dirfd, name.c_str(), mode, 0);
+      if (r != 0) return sys_error("layer entry " + q(shown) + ": chmod");
+    }
   }
   archive_entry_xattr_reset(e);
   const char* xname;
   const void* value;
   size_t vsize;
-  std::string link_path;
+  std::string proc_path;
+  UniqueFd dir_fd;
   while (archive_entry_xattr_next(e, &xname, &value, &vsize) == ARCHIVE_OK) {
     // A layer must not steer overlayfs (redirects, metacopy, its own opaque markers).
     if (std::strncmp(xname, "trusted.overlay.", 16) == 0) continue;
     if (!opts_.privileged && std::strncmp(xname, "user.", 5) != 0) continue;
-    int r;
-    if (fd >= 0) {
-      r = ::fsetxattr(fd, xname, value, vsize, 0);
-    } else {
-      link_path = "/proc/self/fd/" + std::to_string(dirfd) + "/" + name;
-      r = ::lsetxattr(link_path.c_str(), xname, value, vsize, 0);
+    if (fd < 0 && kind == Kind::kDir && !dir_fd) {
+      dir_fd.reset(::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (!dir_fd) return sys_error("layer entry " + q(shown) + ": open");
     }
-    if (r != 0 && errno != ENOTSUP && !(is_link && errno == EPERM))
+    int xfd = fd >= 0 ? fd : dir_fd.get();
+    int r;
+    if (xfd >= 0) {
+      r = ::fsetxattr(xfd, xname, value, vsize, 0);
+    } else {
+      proc_path = "/proc/self/fd/" + std::to_string(dirfd) + "/" + name;
+      r = ::lsetxattr(proc_path.c_str(), xname, value, vsize, 0);
+    }
+    if (r != 0 && errno != ENOTSUP && !(kind == Kind::kLink && errno == EPERM))
       return sys_error("layer entry " + q(shown) + ": set xattr " + q(xname));
   }
+  if (kind == Kind::kDir) return ok_status();  // times in finish(): entries change them
   struct timespec times[2];
   times[1].tv_sec = archive_entry_mtime(e);
   times[1].tv_nsec = archive_entry_mtime_nsec(e);
@@ -280,8 +349,8 @@ Status Extractor::entry(archive* ar, archive_entry* e, UnpackStats& stats) {
   if (comps.empty()) {  // "./": the layer root itself
     if (type != AE_IFDIR)
       return Error(ErrorCode::kInvalidArgument, "layer entry " + q(shown) + ": root is not a directory");
-    GANTRY_TRY(set_meta(root_.get(), ".", -1, e, shown, false));
-    DeferredDir d{"", archive_entry_perm(e), {}};
+    GANTRY_TRY(set_meta(root_.get(), ".", -1, e, shown, Kind::kDir, nullptr));
+    DeferredDir d{"", archive_entry_perm(e), true, {}};
     d.times[0] = d.times[1] = {archive_entry_mtime(e), archive_entry_mtime_nsec(e)};
     dirs_.push_back(d);
     return ok_status();
@@ -311,14 +380,13 @@ Status Extractor::entry(archive* ar, archive_entry* e, UnpackStats& stats) {
     return ok_status();
   }
 
-  struct stat st;
-  bool exists = ::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
-  bool keep_dir = exists && S_ISDIR(st.st_mode) && type == AE_IFDIR &&
-                  archive_entry_hardlink(e) == nullptr;
-  if (exists && !keep_dir) {
+  // Every create below fails with EEXIST when an earlier entry (or a parent made for one)
+  // has the name; then it is removed (never followed) and the create is tried once more.
+  // This costs nothing in the usual layer, where each name comes once.
+  auto replace = [&]() -> Status {
     forget_under(join(comps, comps.size()));
-    GANTRY_TRY(remove_at(dirfd, name, shown));
-  }
+    return remove_at(dirfd, name, shown);
+  };
 
   if (const char* link = archive_entry_hardlink(e)) {
     std::string link_shown = link;
@@ -337,47 +405,85 @@ Status Extractor::entry(archive* ar, archive_entry* e, UnpackStats& stats) {
       return Error(ErrorCode::kInvalidArgument,
                    "layer entry " + q(shown) + ": hardlink target " + q(link_shown) +
                        " is not in this layer");
-    if (::linkat(tdir.get(), tcomps->back().c_str(), dirfd, name.c_str(), 0) != 0)
-      return sys_error("layer entry " + q(shown) + ": hardlink to " + q(link_shown));
+    int r = ::linkat(tdir.get(), tcomps->back().c_str(), dirfd, name.c_str(), 0);
+    if (r != 0 && errno == EEXIST) {
+      GANTRY_TRY(replace());
+      r = ::linkat(tdir.get(), tcomps->back().c_str(), dirfd, name.c_str(), 0);
+      if (r != 0 && errno == ENOENT)  // the entry replaced was its own target
+        return Error(ErrorCode::kInvalidArgument,
+                     "layer entry " + q(shown) + ": hardlink target " + q(link_shown) +
+                         " is not in this layer");
+    }
+    if (r != 0) return sys_error("layer entry " + q(shown) + ": hardlink to " + q(link_shown));
     return ok_status();
   }
 
   switch (type) {
     case AE_IFDIR: {
-      if (!keep_dir && ::mkdirat(dirfd, name.c_str(), 0700) != 0)
-        return sys_error("layer entry " + q(shown) + ": mkdir");
-      UniqueFd fd(::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-      if (!fd) return sys_error("layer entry " + q(shown) + ": open");
-      GANTRY_TRY(set_meta(dirfd, name, fd.get(), e, shown, false));
-      // Its mtime is set again at the end: writing entries into it changes it.
-      DeferredDir d{join(comps, comps.size()), archive_entry_perm(e), {}};
+      mode_t perm = archive_entry_perm(e);
+      // Owner-writable while entries go in (a rootless unpack needs that); final mode at the end.
+      mode_t create_mode = (perm & 0777) | 0700;
+      Made m = made(create_mode, true);
+      const Made* mp = &m;
+      if (::mkdirat(dirfd, name.c_str(), create_mode) != 0) {
+        if (errno != EEXIST) return sys_error("layer entry " + q(shown) + ": mkdir");
+        struct stat st;
+        if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
+          mp = nullptr;  // an existing directory is kept, its metadata set anew
+        } else {
+          GANTRY_TRY(replace());
+          if (::mkdirat(dirfd, name.c_str(), create_mode) != 0)
+            return sys_error("layer entry " + q(shown) + ": mkdir");
+        }
+      }
+      // Its owner or mode may decide what entries below it get.
+      forget_under(join(comps, comps.size()));
+      GANTRY_TRY(set_meta(dirfd, name, -1, e, shown, Kind::kDir, mp));
+      DeferredDir d{join(comps, comps.size()), perm,
+                    mp == nullptr || !mode_known() || mp->mode != perm, {}};
       d.times[0] = d.times[1] = {archive_entry_mtime(e), archive_entry_mtime_nsec(e)};
       dirs_.push_back(d);
       return ok_status();
     }
     case AE_IFREG: {
-      UniqueFd fd(::openat(dirfd, name.c_str(),
-                           O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+      mode_t perm = archive_entry_perm(e);
+      constexpr int kFlags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+      UniqueFd fd(::openat(dirfd, name.c_str(), kFlags, perm & 0777));
+      if (!fd && errno == EEXIST) {
+        GANTRY_TRY(replace());
+        fd.reset(::openat(dirfd, name.c_str(), kFlags, perm & 0777));
+      }
       if (!fd) return sys_error("layer entry " + q(shown) + ": create");
+      Made m = made(perm & 0777, false);
       GANTRY_TRY(write_data(ar, fd.get(), e, shown, stats));
-      return set_meta(dirfd, name, fd.get(), e, shown, false);
+      return set_meta(dirfd, name, fd.get(), e, shown, Kind::kFile, &m);
     }
     case AE_IFLNK: {
       const char* target = archive_entry_symlink(e);
       if (target == nullptr)
         return Error(ErrorCode::kInvalidArgument, "layer entry " + q(shown) + ": symlink without a target");
-      if (::symlinkat(target, dirfd, name.c_str()) != 0)
-        return sys_error("layer entry " + q(shown) + ": symlink");
-      return set_meta(dirfd, name, -1, e, shown, true);
+      int r = ::symlinkat(target, dirfd, name.c_str());
+      if (r != 0 && errno == EEXIST) {
+        GANTRY_TRY(replace());
+        r = ::symlinkat(target, dirfd, name.c_str());
+      }
+      if (r != 0) return sys_error("layer entry " + q(shown) + ": symlink");
+      Made m = made(0777, false);
+      return set_meta(dirfd, name, -1, e, shown, Kind::kLink, &m);
     }
     case AE_IFCHR:
     case AE_IFBLK:
     case AE_IFIFO: {
       if (type != AE_IFIFO && !opts_.privileged) return ok_status();  // rootless: no devices
       mode_t kind = type == AE_IFCHR ? S_IFCHR : type == AE_IFBLK ? S_IFBLK : S_IFIFO;
-      if (::mknodat(dirfd, name.c_str(), kind | 0600, archive_entry_rdev(e)) != 0)
-        return sys_error("layer entry " + q(shown) + ": mknod");
-      return set_meta(dirfd, name, -1, e, shown, false);
+      int r = ::mknodat(dirfd, name.c_str(), kind | 0600, archive_entry_rdev(e));
+      if (r != 0 && errno == EEXIST) {
+        GANTRY_TRY(replace());
+        r = ::mknodat(dirfd, name.c_str(), kind | 0600, archive_entry_rdev(e));
+      }
+      if (r != 0) return sys_error("layer entry " + q(shown) + ": mknod");
+      Made m = made(0600, false);
+      return set_meta(dirfd, name, -1, e, shown, Kind::kNode, &m);
     }
     case AE_IFSOCK:
       return ok_status();  // sockets are not content
@@ -389,84 +495,85 @@ Status Extractor::entry(archive* ar, archive_entry* e, UnpackStats& stats) {
 
 Status Extractor::finish() {
   invalidate();
-  // Deepest first does not matter for times, but parents listed later may have been replaced.
-  for (auto it = dirs_.rbegin(); it != dirs_.rend(); ++it) {
+  // In layer order, so a directory listed twice ends with its last entry's mode and times
+  // (setting a directory's times or mode does not touch its parent's). A path that no longer
+  // opens as a directory inside the root was replaced by a later entry, and is skipped.
+  for (auto it = dirs_.begin(); it != dirs_.end(); ++it) {
     UniqueFd fd(it->path.empty()
                     ? ::openat(root_.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
                     : sys_openat2(root_.get(), it->path,
                                   O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, kResolve));
-    if (!fd) continue;  // replaced by a later entry
-    if (::fchmod(fd.get(), it->mode) != 0) return sys_error("chmod " + q(it->path));
+    if (!fd) continue;
+    if (it->chmod && ::fchmod(fd.get(), it->mode) != 0) return sys_error("chmod " + q(it->path));
     if (::futimens(fd.get(), it->times) != 0) return sys_error("set times " + q(it->path));
   }
   return ok_status();
 }
 
-// The outer reader's decompressed output, hashed, as the inner reader's input.
-struct Decompressed {
-  archive* outer;
-  Sha256 hash;
-  int64_t total = 0;
-};
-
-la_ssize_t read_decompressed(archive* inner, void* opaque, const void** buf) {
-  auto* src = static_cast<Decompressed*>(opaque);
-  size_t size;
-  la_int64_t offset;
-  int r = archive_read_data_block(src->outer, buf, &size, &offset);
-  if (r == ARCHIVE_EOF) return 0;
-  if (r < ARCHIVE_WARN) {
-    archive_set_error(inner, archive_errno(src->outer), "decompress: %s",
-                      archive_message(src->outer).c_str());
+la_ssize_t read_stream(archive* a, void* opaque, const void** buf) {
+  auto* stream = static_cast<LayerStream*>(opaque);
+  auto block = stream->next();
+  if (!block.ok()) {
+    archive_set_error(a, EIO, "%s", block.error().message().c_str());
     return -1;
   }
-  src->hash.update(*buf, size);
-  src->total += static_cast<int64_t>(size);
-  return static_cast<la_ssize_t>(size);
+  *buf = block->data();
+  return static_cast<la_ssize_t>(block->size());
 }
 
 }  // namespace
 
-Result<UnpackStats> unpack_layer(int layer_fd, const std::string& dir,
-                                 const UnpackOptions& options) {
+Result<UnpackStats> unpack_layer_stream(const ChunkReader& read, const std::string& dir,
+                                        const UnpackOptions& options) {
   UniqueFd root(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root) return sys_error("open layer directory " + q(dir));
 
-  ArchivePtr outer(archive_read_new());
-  archive_read_support_filter_all(outer.get());
-  archive_read_support_format_raw(outer.get());
-  if (archive_read_open_fd(outer.get(), layer_fd, kReadBlock) != ARCHIVE_OK)
-    return Error(ErrorCode::kInvalidArgument, "layer: " + archive_message(outer.get()));
-  archive_entry* raw_entry;
-  if (archive_read_next_header(outer.get(), &raw_entry) != ARCHIVE_OK)
-    return Error(ErrorCode::kInvalidArgument, "layer: " + archive_message(outer.get()));
-
-  Decompressed src{outer.get(), Sha256(), 0};
-  ArchivePtr inner(archive_read_new());
-  archive_read_support_format_tar(inner.get());
-  archive_read_support_format_gnutar(inner.get());
-  if (archive_read_open(inner.get(), &src, nullptr, read_decompressed, nullptr) != ARCHIVE_OK)
-    return Error(ErrorCode::kInvalidArgument, "layer: " + archive_message(inner.get()));
+  LayerStream stream(read);
+  // A tar error caused by the stream failing underneath is reported as the stream's error.
+  auto fail = [&](Error e) -> Error {
+    if (auto cause = stream.stop()) return std::move(*cause).with_context("layer");
+    return e;
+  };
+  ArchivePtr tar(archive_read_new());
+  archive_read_support_format_tar(tar.get());
+  archive_read_support_format_gnutar(tar.get());
+  if (archive_read_open(tar.get(), &stream, nullptr, read_stream, nullptr) != ARCHIVE_OK)
+    return fail(Error(ErrorCode::kInvalidArgument, "layer: " + archive_message(tar.get())));
 
   UnpackStats stats;
   Extractor ex(std::move(root), options);
   while (true) {
     archive_entry* e;
-    int r = archive_read_next_header(inner.get(), &e);
+    int r = archive_read_next_header(tar.get(), &e);
     if (r == ARCHIVE_EOF) break;
     if (r < ARCHIVE_WARN)
-      return Error(ErrorCode::kInvalidArgument, "layer: read tar: " + archive_message(inner.get()));
-    GANTRY_TRY(ex.entry(inner.get(), e, stats));
+      return fail(Error(ErrorCode::kInvalidArgument,
+                        "layer: read tar: " + archive_message(tar.get())));
+    Status st = ex.entry(tar.get(), e, stats);
+    if (!st.ok()) return fail(std::move(st).error());
   }
   GANTRY_TRY(ex.finish());
   // The diff id covers the whole uncompressed stream, including padding after the tar's end.
-  const void* buf;
-  la_ssize_t n;
-  while ((n = read_decompressed(inner.get(), &src, &buf)) > 0) {
+  for (;;) {
+    auto block = stream.next();
+    if (!block.ok()) return std::move(block).error().with_context("layer");
+    if (block->empty()) break;
   }
-  if (n < 0) return Error(ErrorCode::kInvalidArgument, "layer: " + archive_message(inner.get()));
-  stats.diff_id = "sha256:" + src.hash.finish_hex();
+  stats.diff_id = stream.diff_id();
   return stats;
+}
+
+Result<UnpackStats> unpack_layer(int layer_fd, const std::string& dir,
+                                 const UnpackOptions& options) {
+  std::vector<char> buf(kReadBlock);
+  ChunkReader read = [&]() -> Result<std::string_view> {
+    for (;;) {
+      ssize_t n = ::read(layer_fd, buf.data(), buf.size());
+      if (n >= 0) return std::string_view(buf.data(), static_cast<size_t>(n));
+      if (errno != EINTR) return sys_error("read layer");
+    }
+  };
+  return unpack_layer_stream(read, dir, options);
 }
 
 }  // namespace gantry::runtime::image

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "common/result.h"
+#include "runtime/image/layer_stream.h"
 
 namespace gantry::runtime::image {
 
@@ -32,5 +33,10 @@ struct UnpackStats {
 // Errors name the entry: "layer entry '../../etc/x': path leaves the layer root".
 Result<UnpackStats> unpack_layer(int layer_fd, const std::string& dir,
                                  const UnpackOptions& options = {});
+
+// The same from a layer blob as it arrives (a download): `read` gives its next chunk, "" at the
+// end, and is called from the decompression thread (layer_stream.h).
+Result<UnpackStats> unpack_layer_stream(const ChunkReader& read, const std::string& dir,
+                                        const UnpackOptions& options = {});
 
 }  // namespace gantry::runtime::image

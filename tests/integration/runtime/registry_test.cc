@@ -221,6 +221,39 @@ TEST_F(RegistryTest, BlobWhoseBytesDoNotMatchItsDigestIsRefusedAndNothingIsStore
   }
 }
 
+TEST_F(RegistryTest, LayerThatUnpacksRightButMismatchesItsDigestLeavesNoSnapshot) {
+  // Layers are unpacked while they download; the snapshot may only be committed once the blob's
+  // digest is verified. A changed gzip header time keeps size and content (so the unpack and its
+  // diff id succeed) and changes only the digest.
+  start_registry();
+  std::string layer_digest;
+  push("bad/gzhead:1", [&](ContentStore& s) {
+    std::string m = testing::store_test_image(s, {layer_with_deletions()});
+    auto man = parse_manifest(*s.read(*parse_digest(m)));
+    layer_digest = man->image.layers[0].digest;
+    return m;
+  });
+  std::string data_path = registry_->blob_data_path(layer_digest);
+  auto blob = read_file(data_path);
+  ASSERT_TRUE(blob.ok()) << blob.error().message();
+  ASSERT_EQ(static_cast<unsigned char>((*blob)[0]), 0x1f);
+  std::string changed = *blob;
+  changed[4] ^= 0x01;  // MTIME in the gzip member header
+  ASSERT_TRUE(write_file(data_path, changed).ok());
+
+  auto store = open_store("root");
+  auto result = pull(store, "bad/gzhead:1");
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.error().message().find("digest mismatch"), std::string::npos)
+      << result.error().message();
+  auto snaps = store->snapshots().list();
+  ASSERT_TRUE(snaps.ok()) << snaps.error().message();
+  EXPECT_TRUE(snaps->empty());
+  auto names = list_dir(work_.file("root/snapshots"));
+  ASSERT_TRUE(names.ok());
+  for (const auto& n : *names) EXPECT_FALSE(n.starts_with(".tmp-")) << "left behind: " << n;
+}
+
 TEST_F(RegistryTest, RegistryKilledMidPullGivesAClearErrorAndALaterPullSucceeds) {
   start_registry();
   push("big/app:1", [](ContentStore& s) {

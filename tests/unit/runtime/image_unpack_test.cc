@@ -255,5 +255,96 @@ TEST_F(UnpackTest, CorruptStreamsGiveClearErrors) {
   expect_outside_untouched();
 }
 
+TEST_F(UnpackTest, OwnersAndModesAreTheTarsWhateverTheUmaskAndSetGidParents) {
+  // Values equal to what a new inode gets are not set again; these are the cases where the
+  // new inode's differ: a umask that masks bits, a set-gid directory that hands down its group.
+  for (mode_t mask : {mode_t{077}, mode_t{0}}) {
+    SCOPED_TRACE(mask);
+    ASSERT_TRUE(remove_all(layer_).ok());
+    ASSERT_TRUE(make_dirs(layer_).ok());
+    mode_t old = ::umask(mask);
+    LayerTar tar;
+    tar.dir("g", 02775, 0, 50)
+        .file("g/f", "f", 0644, 0, 0)
+        .dir("g/d", 0755, 0, 0)
+        .file("g/d/x", "x", 0666, 7, 8)
+        .file("plain", "p", 0644, 0, 0)
+        .dir("open", 0777, 0, 0);
+    auto r = unpack(tar);
+    ::umask(old);
+    ASSERT_TRUE(r.ok()) << r.error().message();
+    auto expect = [&](const std::string& rel, mode_t mode, uid_t uid, gid_t gid) {
+      struct stat st;
+      ASSERT_EQ(::lstat(in_layer(rel).c_str(), &st), 0) << rel;
+      EXPECT_EQ(st.st_mode & 07777, mode) << rel;
+      EXPECT_EQ(st.st_uid, uid) << rel;
+      EXPECT_EQ(st.st_gid, gid) << rel;
+    };
+    expect("g", 02775, 0, 50);
+    expect("g/f", 0644, 0, 0);   // not the directory's group
+    expect("g/d", 0755, 0, 0);   // neither its group nor its set-gid bit
+    expect("g/d/x", 0666, 7, 8);
+    expect("plain", 0644, 0, 0);
+    expect("open", 0777, 0, 0);
+  }
+}
+
+TEST_F(UnpackTest, EveryTypeReplacesEveryOtherAndDirectoriesAreKept) {
+  LayerTar tar;
+  tar.file("a", "file").dir("a").file("a/in", "in")         // file → dir
+      .symlink("b", "a").file("b", "now a file")           // symlink → file
+      .fifo("c").symlink("c", "a")                          // fifo → symlink
+      .file("d", "d").hardlink("e", "d").file("e", "own")  // hardlink → file: d keeps its data
+      .dir("k", 0700).file("k/keep", "k").dir("k", 0750, 3, 4)  // dir again: kept, meta anew
+      .dir("s").device("s", 'c', 1, 3);                     // dir → device
+  auto r = unpack(tar);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  struct stat st;
+  ASSERT_EQ(::lstat(in_layer("a").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISDIR(st.st_mode));
+  EXPECT_EQ(*read_file(in_layer("a/in")), "in");
+  EXPECT_EQ(*read_file(in_layer("b")), "now a file");
+  ASSERT_EQ(::lstat(in_layer("c").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISLNK(st.st_mode));
+  EXPECT_EQ(*read_file(in_layer("d")), "d");
+  EXPECT_EQ(*read_file(in_layer("e")), "own");
+  ASSERT_EQ(::lstat(in_layer("k").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0750u);
+  EXPECT_EQ(st.st_uid, 3u);
+  EXPECT_EQ(*read_file(in_layer("k/keep")), "k");
+  ASSERT_EQ(::lstat(in_layer("s").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISCHR(st.st_mode));
+  expect_outside_untouched();
+}
+
+TEST_F(UnpackTest, StreamedLayerInSmallChunksIsTheSameAsFromAFile) {
+  LayerTar tar;
+  tar.dir("etc").file("etc/big", std::string(3 << 20, 'b')).file("etc/small", "s");
+  std::string gz = tar.build(Compression::kGzip);
+  size_t at = 0;
+  ChunkReader read = [&]() -> Result<std::string_view> {
+    size_t n = std::min<size_t>(777, gz.size() - at);
+    std::string_view v(gz.data() + at, n);
+    at += n;
+    return v;
+  };
+  auto r = unpack_layer_stream(read, layer_);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r->diff_id, tar.diff_id());
+  EXPECT_EQ(read_file(in_layer("etc/big"))->size(), size_t{3} << 20);
+  EXPECT_EQ(*read_file(in_layer("etc/small")), "s");
+}
+
+TEST_F(UnpackTest, CorruptGzipIsReportedAsSuchNotAsABrokenTar) {
+  std::string gz = LayerTar().file("f", std::string(200000, 'a')).build(Compression::kGzip);
+  gz[gz.size() - 6] ^= 0x55;  // the CRC-32 in the trailer
+  std::string blob = dir_.file("blob");
+  ASSERT_TRUE(write_file(blob, gz).ok());
+  UniqueFd fd(::open(blob.c_str(), O_RDONLY | O_CLOEXEC));
+  auto r = unpack_layer(fd.get(), layer_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message(), "layer: decompress: gzip: incorrect checksum");
+}
+
 }  // namespace
 }  // namespace gantry::runtime::image
