@@ -3,6 +3,8 @@
 #include <cctype>
 #include <cstdlib>
 
+#include "agent/run_output.h"  // strip_ansi
+
 namespace gantry::agent {
 
 namespace {
@@ -62,21 +64,6 @@ std::optional<double> first_number(std::string_view text) {
     return std::strtod(std::string(text.substr(i, j - i)).c_str(), nullptr);
   }
   return std::nullopt;
-}
-
-std::string strip_ansi(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '\x1b' && i + 1 < text.size() && text[i + 1] == '[') {
-      size_t j = i + 2;
-      while (j < text.size() && !(text[j] >= '@' && text[j] <= '~')) ++j;
-      i = j;  // skips the final letter too
-      continue;
-    }
-    out += text[i];
-  }
-  return out;
 }
 
 }  // namespace gantry::agent

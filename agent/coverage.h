@@ -36,7 +36,4 @@ class CoverageScanner {
 // The first unsigned decimal number in `text` ("Coverage: 87.50%" → 87.5), or nullopt.
 std::optional<double> first_number(std::string_view text);
 
-// `text` without ANSI escape sequences (CSI `ESC [ ... letter`).
-std::string strip_ansi(std::string_view text);
-
 }  // namespace gantry::agent

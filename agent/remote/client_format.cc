@@ -86,23 +86,6 @@ std::string format_table(const std::vector<std::string>& header,
   return out;
 }
 
-std::string format_duration(double seconds) {
-  char buf[32];
-  if (seconds < 0) seconds = 0;
-  if (seconds < 10) {
-    std::snprintf(buf, sizeof buf, "%.1fs", seconds);
-    return buf;
-  }
-  long s = std::lround(seconds);
-  if (s < 60) return std::to_string(s) + "s";
-  if (s < 3600) {
-    std::snprintf(buf, sizeof buf, "%ldm%02lds", s / 60, s % 60);
-    return buf;
-  }
-  std::snprintf(buf, sizeof buf, "%ldh%02ldm", s / 3600, (s % 3600) / 60);
-  return buf;
-}
-
 std::string format_projects(const Json& projects) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& p : array_or_empty(projects)) {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/run_output.h"  // format_duration, shared with the run summary
 #include "common/json.h"
 
 namespace gantry::agent {
@@ -16,8 +17,6 @@ namespace gantry::agent {
 std::string format_table(const std::vector<std::string>& header,
                          const std::vector<std::vector<std::string>>& rows);
 
-// A duration in seconds as people read it: "0.4s", "12s", "3m05s", "1h02m".
-std::string format_duration(double seconds);
 
 std::string format_projects(const Json& projects);     // the "projects" array
 std::string format_pipelines(const Json& pipelines);   // the "pipelines" array

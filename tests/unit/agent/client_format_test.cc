@@ -15,11 +15,11 @@ TEST(ClientFormatTest, TableAlignsColumnsAndTrimsTrailingSpace) {
 }
 
 TEST(ClientFormatTest, Durations) {
-  EXPECT_EQ(format_duration(0.44), "0.4s");
-  EXPECT_EQ(format_duration(12.4), "12s");
+  EXPECT_EQ(format_duration(0.44), "0.44s");
+  EXPECT_EQ(format_duration(12.4), "12.4s");
   EXPECT_EQ(format_duration(185), "3m05s");
   EXPECT_EQ(format_duration(3720), "1h02m");
-  EXPECT_EQ(format_duration(-1), "0.0s");
+  EXPECT_EQ(format_duration(-1), "0.00s");
 }
 
 TEST(ClientFormatTest, Projects) {
@@ -65,8 +65,8 @@ TEST(ClientFormatTest, PipelineShowsItsJobsWithStatusAndReason) {
             "created  2026-11-29 07:30:00, finished 2026-11-29 07:31:02\n"
             "\n"
             "ID  STAGE   NAME      STATUS            REASON          DURATION  AGENT\n"
-            "30  build   build     success           -               4.2s      builder-1\n"
-            "31  test    test 1/2  failed            script_failure  13s       builder-1\n"
+            "30  build   build     success           -               4.25s     builder-1\n"
+            "31  test    test 1/2  failed            script_failure  12.5s     builder-1\n"
             "32  test    lint      failed (allowed)  script_failure  -         -\n"
             "33  deploy  deploy    skipped           -               -         -\n");
 }

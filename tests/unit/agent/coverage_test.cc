@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "agent/coverage.h"
+#include "agent/run_output.h"
 
 namespace gantry::agent {
 namespace {
