@@ -418,7 +418,16 @@ Result<PathSelection> JobRun::select(const std::vector<std::string>& paths,
       log_.warning("untracked files: " + u.error().message());
     }
   }
-  return select_paths(entries, paths, exclude, untracked, untracked_files, project_dir_);
+  // As GitLab's runner does, `$VAR` in artifacts:paths/exclude and cache:paths expands with the
+  // job's variables (a matrix job names its own files: "out/app-$ARCH.txt").
+  auto expand = [&](const std::vector<std::string>& patterns) {
+    std::vector<std::string> out;
+    out.reserve(patterns.size());
+    for (const auto& p : patterns) out.push_back(schema::expand_for_display(p, vars_));
+    return out;
+  };
+  return select_paths(entries, expand(paths), expand(exclude), untracked, untracked_files,
+                      project_dir_);
 }
 
 void JobRun::restore_caches() {

@@ -148,7 +148,7 @@ TEST_F(GantryRunTest, ROOT_HelloExampleRunsBothJobsAndPassesTheArtifact) {
 
 // Disabled: the matrix jobs of examples/pipeline-features upload no artifacts ("No files to
 // upload"), so `test` fails. A known bug, open in issue 4; enable with the fix.
-TEST_F(GantryRunTest, DISABLED_ROOT_FeaturesExampleRunsTheDagMatrixAndAllowedFailureAndReusesTheCache) {
+TEST_F(GantryRunTest, ROOT_FeaturesExampleRunsTheDagMatrixAndAllowedFailureAndReusesTheCache) {
   use_example("pipeline-features");
   auto first = run({});
   EXPECT_EQ(first.exit_code, 0) << first.out << first.err;

@@ -9,6 +9,7 @@
 
 #include "agent/artifact_store.h"
 #include "agent/job_script.h"
+#include "agent/tar_archive.h"
 #include "common/file.h"
 #include "tests/fakes/fake_container_manager.h"
 #include "tests/support/temp_dir.h"
@@ -238,6 +239,34 @@ TEST_F(JobExecutorUnitTest, ArtifactsFollowTheirWhen) {
   JobResult r = run();
   ASSERT_TRUE(r.artifacts_locator.has_value()) << sink_.text;
   EXPECT_TRUE(path_exists(dir_.file("artifacts/" + *r.artifacts_locator)));
+}
+
+TEST_F(JobExecutorUnitTest, ArtifactPathsAndExcludesExpandTheJobsVariables) {
+  // A matrix job names its own files ("out/app-$ARCH.txt"), as GitLab's runner expands them.
+  spec_.job.variables.set("ARCH", "arm64");
+  spec_.job.variables.set("SKIP", "debug");
+  schema::Artifacts a;
+  a.paths = {"out/app-$ARCH.txt", "${ARCH}-logs/"};
+  a.exclude = {"${ARCH}-logs/$SKIP.log"};
+  spec_.job.artifacts = a;
+  Step ok = exits(0);
+  ok.effect = [](const std::string& project) {
+    EXPECT_TRUE(make_dirs(project + "/out").ok());
+    EXPECT_TRUE(make_dirs(project + "/arm64-logs").ok());
+    EXPECT_TRUE(write_file(project + "/out/app-arm64.txt", "app").ok());
+    EXPECT_TRUE(write_file(project + "/out/app-amd64.txt", "other").ok());
+    EXPECT_TRUE(write_file(project + "/arm64-logs/release.log", "r").ok());
+    EXPECT_TRUE(write_file(project + "/arm64-logs/debug.log", "d").ok());
+  };
+  fake_.steps.push_back(ok);
+  JobResult r = run();
+  ASSERT_TRUE(r.artifacts_locator.has_value()) << sink_.text;
+  ASSERT_TRUE(make_dirs(dir_.file("got")).ok());
+  ASSERT_TRUE(extract_tar(dir_.file("artifacts/" + *r.artifacts_locator), dir_.file("got")).ok());
+  EXPECT_TRUE(path_exists(dir_.file("got/out/app-arm64.txt")));
+  EXPECT_FALSE(path_exists(dir_.file("got/out/app-amd64.txt")));
+  EXPECT_TRUE(path_exists(dir_.file("got/arm64-logs/release.log")));
+  EXPECT_FALSE(path_exists(dir_.file("got/arm64-logs/debug.log")));
 }
 
 TEST_F(JobExecutorUnitTest, CoverageComesFromTheLog) {
