@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Container lifecycle benchmark: `run` of a /bin/true bundle, then gone, under gantry runtime,
-# crun and runc on the same bundle, back to back and 50 lifecycles 4 at a time. Needs root,
-# busybox-static, runc and crun; prints a markdown table for docs/benchmarks.md.
-#   bench/runtime_lifecycle.sh [--runs N]
+# crun and runc on the same bundle, back to back (in rounds, the order reversed every other
+# round) and 50 lifecycles 4 at a time. Needs root, busybox-static, runc and crun; prints a
+# markdown table for docs/benchmarks.md.
+#   bench/runtime_lifecycle.sh [--runs N] [--rounds R] [--parallel-total N] [--parallel P]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD_DIR:-build}

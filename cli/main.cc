@@ -4,6 +4,7 @@
 #include <exception>
 
 #include "cli/command.h"
+#include "cli/runtime_cmd.h"
 #include "common/logging.h"
 
 namespace gantry::cli {
@@ -12,8 +13,7 @@ namespace {
 
 const CommandEntry kCommands[] = {
     {"version", "Print Gantry's version", setup_version_command},
-    {"runtime", "OCI runtime: create, start, run, kill, delete containers (as runc)",
-     setup_runtime_command},
+    {"runtime", kRuntimeCommandHelp, setup_runtime_command},
     {"lint", "Check a pipeline file and print every mistake", setup_lint_command},
     {"image", "Manage local images: ls, inspect, rm, prune, import, load", setup_image_command},
     {"plan", "Show the pipeline that would run for a branch, tag or source (dry run)",
@@ -32,11 +32,6 @@ const CommandEntry kCommands[] = {
 };
 
 }  // namespace
-
-int report_error(const Error& error) {
-  std::fprintf(stderr, "gantry: %s\n", error.message().c_str());
-  return exit_code_for(error.code());
-}
 
 int main(int argc, char** argv) {
   CLI::App app{"Gantry: a CI/CD pipeline executor on its own container runtime"};

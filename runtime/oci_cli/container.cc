@@ -40,11 +40,14 @@ void reap_if_child(pid_t pid) {
   if (pid > 0) (void)::waitpid(pid, nullptr, WNOHANG);
 }
 
-Status destroy_container(const StateStore& store, const ContainerState& state) {
+Status destroy_container(const StateStore& store, const ContainerState& state,
+                         const ContainerSpec* spec) {
   std::vector<Hook> poststop;
-  if (!state.config.is_null()) {
-    GANTRY_ASSIGN_OR_RETURN(ContainerSpec spec, saved_spec(state));
-    poststop = spec.hooks.poststop;
+  if (spec != nullptr) {
+    poststop = spec->hooks.poststop;
+  } else if (!state.config.is_null()) {
+    GANTRY_ASSIGN_OR_RETURN(ContainerSpec saved, saved_spec(state));
+    poststop = saved.hooks.poststop;
   }
   if (!state.cgroup_path.empty()) {
     GANTRY_ASSIGN_OR_RETURN(auto cg, container_cgroup(state));

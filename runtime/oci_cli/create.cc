@@ -46,7 +46,8 @@ class CreateRollback {
 
 }  // namespace
 
-Result<CreatedContainer> create_and_lock(const StateStore& store, const CreateOptions& options) {
+Result<CreatedContainer> create_and_lock(const StateStore& store, const CreateOptions& options,
+                                         CreateMode mode) {
   GANTRY_TRY(validate_container_id(options.id));
   const std::string context = "create container '" + options.id + "'";
   auto loaded = load_oci_config(options.bundle);
@@ -76,7 +77,8 @@ Result<CreatedContainer> create_and_lock(const StateStore& store, const CreateOp
   request.id = options.id;
   request.spec = spec;
   request.state_dir = store.dir(options.id);
-  request.mode = LaunchRequest::Mode::kCreate;
+  request.mode = mode == CreateMode::kCreate ? LaunchRequest::Mode::kCreate
+                                             : LaunchRequest::Mode::kRun;
   request.console_socket = options.console_socket;
   GANTRY_ASSIGN_OR_RETURN(launched, launch_container(request));
   rollback.set_launched(launched.pid, launched.cgroup.get());
@@ -90,12 +92,14 @@ Result<CreatedContainer> create_and_lock(const StateStore& store, const CreateOp
   state.cgroup_path = launched.cgroup->path();
   state.created = rfc3339_now();
   state.config = to_oci_config(spec);
+  // The init is our unreaped child: even one that has run and exited is still in /proc.
   auto info = probe_process(launched.pid);
   if (!info) {
     return Error(ErrorCode::kInternal, context + ": container init exited during create");
   }
   state.init_start_time = info->start_time;
-  state.status = ContainerStatus::kCreated;
+  state.status =
+      mode == CreateMode::kCreate ? ContainerStatus::kCreated : ContainerStatus::kRunning;
   {
     auto st = store.save(state);
     if (!st.ok()) return std::move(st).error().with_context(context);
@@ -106,6 +110,7 @@ Result<CreatedContainer> create_and_lock(const StateStore& store, const CreateOp
   }
   rollback.release();
   out.cgroup = std::move(launched.cgroup);
+  out.spec = std::move(spec);
   logger("runtime")->info("container created id={} pid={} cgroup={}", state.id, state.pid,
                           state.cgroup_path);
   return out;

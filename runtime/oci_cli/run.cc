@@ -1,6 +1,8 @@
 // `gantry runtime run`: create + start + wait + delete in one process, which stays the init's
 // parent. Signals sent to this process are forwarded to the init; --timeout kills the whole
-// cgroup. The container's exit code becomes ours (128+N for signal N).
+// cgroup. The container's exit code becomes ours (128+N for signal N). Without --detach the
+// init execs as soon as it is set up (no exec fifo round trip); the hooks run at the same
+// points as with create + start.
 #include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
@@ -65,24 +67,29 @@ Json usage_json(const std::string& id, const CgroupUsage& u, int exit_code, bool
 Result<RunOutcome> run(const RuntimeOptions& rt, const RunOptions& options) {
   StateStore store(rt.root);
   const std::string& id = options.create.id;
-  GANTRY_ASSIGN_OR_RETURN(CreatedContainer created, create_and_lock(store, options.create));
-  ContainerState state = created.container.state;
-  SignalForwarder forwarder;
-  {
-    auto st = start_locked(store, state);
+  RunOutcome outcome;
+  if (options.detach) {
+    GANTRY_ASSIGN_OR_RETURN(CreatedContainer created, create_and_lock(store, options.create));
+    auto st = start_locked(store, created.container.state);
     if (!st.ok()) {
-      (void)destroy_container(store, state);
+      (void)destroy_container(store, created.container.state, &created.spec);
       return std::move(st).error();
     }
+    return outcome;
   }
-  RunOutcome outcome;
-  if (options.detach) return outcome;
+  // Forward signals from before the init exists, so none is lost in between.
+  SignalForwarder forwarder;
+  GANTRY_ASSIGN_OR_RETURN(CreatedContainer created,
+                          create_and_lock(store, options.create, CreateMode::kStartNow));
+  ContainerState state = created.container.state;
+  logger("runtime")->info("container started id={} pid={}", id, state.pid);
+  run_poststart_hooks(state, created.spec);
   created.container.lock.reset();  // kill, state and exec from other processes may proceed
 
   UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, state.pid, 0)));
   if (!pidfd) {
     auto err = sys_error("pidfd_open " + std::to_string(state.pid));
-    (void)destroy_container(store, state);
+    (void)destroy_container(store, state, &created.spec);
     return err.with_context("run container '" + id + "'");
   }
   const int64_t deadline =
@@ -114,24 +121,26 @@ Result<RunOutcome> run(const RuntimeOptions& rt, const RunOptions& options) {
 
   // Take the lock again: a concurrent delete may have removed the container meanwhile.
   auto relock = open_container(store, id);
-  CgroupUsage usage;
-  auto u = created.cgroup->usage();
-  if (u.ok()) usage = *u;
-  logger("runtime")->info(
-      "container exited id={} exit_code={} timed_out={} cpu_ns={} memory_peak_bytes={} "
-      "oom_killed={}",
-      id, outcome.exit_code, outcome.timed_out, usage.cpu_usage_ns, usage.memory_peak_bytes,
-      usage.oom_killed());
   Status written = ok_status();
-  if (!options.stats_file.empty()) {
-    if (!u.ok()) {
+  auto log = logger("runtime");
+  if (!options.stats_file.empty() || log->should_log(spdlog::level::info)) {
+    // Usage is some ten cgroup file reads: only when someone looks at it.
+    CgroupUsage usage;
+    auto u = created.cgroup->usage();
+    if (u.ok()) usage = *u;
+    log->info(
+        "container exited id={} exit_code={} timed_out={} cpu_ns={} memory_peak_bytes={} "
+        "oom_killed={}",
+        id, outcome.exit_code, outcome.timed_out, usage.cpu_usage_ns, usage.memory_peak_bytes,
+        usage.oom_killed());
+    if (!options.stats_file.empty() && !u.ok()) {
       written = std::move(u).error().with_context("read usage of container '" + id + "'");
-    } else {
+    } else if (!options.stats_file.empty()) {
       written = write_file_atomic(
           options.stats_file, usage_json(id, usage, outcome.exit_code, outcome.timed_out).dump(2));
     }
   }
-  if (relock.ok()) GANTRY_TRY(destroy_container(store, state));
+  if (relock.ok()) GANTRY_TRY(destroy_container(store, state, &created.spec));
   GANTRY_TRY(written);
   return outcome;
 }

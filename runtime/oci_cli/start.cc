@@ -17,9 +17,14 @@ Status start_locked(const StateStore& store, const ContainerState& state) {
   auto st = start_container(store.dir(state.id), state.pid);
   if (!st.ok()) return std::move(st).error().with_context(context);
   logger("runtime")->info("container started id={} pid={}", state.id, state.pid);
+  run_poststart_hooks(state, spec);
+  return ok_status();
+}
+
+void run_poststart_hooks(const ContainerState& state, const ContainerSpec& spec) {
+  if (spec.hooks.poststart.empty()) return;
   (void)run_hooks("poststart", spec.hooks.poststart, hook_state(state, ContainerStatus::kRunning),
                   OnHookFailure::kWarnAndContinue);
-  return ok_status();
 }
 
 Status start(const RuntimeOptions& rt, const std::string& id) {
