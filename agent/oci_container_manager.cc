@@ -206,6 +206,9 @@ Result<std::string> OciContainerManager::create(const ContainerConfig& config) {
                  "network namespace '" + config.network.netns_path + "' does not exist");
   }
 
+  // The lease keeps `image prune` out until container.json names the snapshots this container's
+  // root is made of (snapshots_in_use()).
+  GANTRY_ASSIGN_OR_RETURN(auto lease, store_->content().lease());
   GANTRY_ASSIGN_OR_RETURN(image::ImageRecord record,
                           ensure_image(config.image, config.pull_policy, config.pull));
   GANTRY_ASSIGN_OR_RETURN(image::ImageConfig image_config, store_->config(record));
@@ -237,7 +240,11 @@ Result<std::string> OciContainerManager::create(const ContainerConfig& config) {
     info.id = id;
     info.name = config.name;
     auto st = write_file_atomic(join_path(dir, "container.json"),
-                                Json{{"id", id}, {"name", config.name}, {"state", "creating"}}.dump());
+                                Json{{"id", id},
+                                     {"name", config.name},
+                                     {"snapshots", record.chain_ids},
+                                     {"state", "creating"}}
+                                    .dump());
     if (!st.ok()) {
       (void)remove_all(dir);
       return std::move(st).error();
@@ -305,6 +312,7 @@ Result<std::string> OciContainerManager::create(const ContainerConfig& config) {
               {"name", config.name},
               {"image", config.image},
               {"image_digest", record.digest},
+              {"snapshots", record.chain_ids},
               {"command", spec.process.args},
               {"labels", labels},
               {"created", runtime::rfc3339_now()},
@@ -319,6 +327,25 @@ Result<std::string> OciContainerManager::create(const ContainerConfig& config) {
   }
   logger("agent")->info("container created id={} image={}", id, config.image);
   return id;
+}
+
+Result<std::set<std::string>> OciContainerManager::snapshots_in_use(const std::string& root) {
+  std::set<std::string> used;
+  std::string bundles = join_path(root, "bundles");
+  if (!path_exists(bundles)) return used;
+  GANTRY_ASSIGN_OR_RETURN(auto names, list_dir(bundles));
+  for (const auto& n : names) {
+    std::string file = join_path(join_path(bundles, n), "container.json");
+    if (!path_exists(file)) continue;  // .lock, or a bundle whose removal was interrupted
+    GANTRY_ASSIGN_OR_RETURN(Json j, read_json_file(file));
+    if (!j.contains("snapshots") || !j["snapshots"].is_array()) {
+      return Error(ErrorCode::kFailedPrecondition,
+                   "'" + file + "' does not say which image layers the container uses; "
+                   "remove the container first");
+    }
+    for (const auto& c : j["snapshots"]) used.insert(c.get<std::string>());
+  }
+  return used;
 }
 
 Result<ContainerInfo> OciContainerManager::load_info(const std::string& id) const {

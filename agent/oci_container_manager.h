@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,10 @@ class OciContainerManager final : public ContainerManager {
   Status remove(const std::string& id_or_name) override;
   Result<std::vector<ContainerInfo>> list() override;
   Result<ContainerInfo> inspect(const std::string& id_or_name) override;
+
+  // The snapshots (chain ids) the root filesystems of the containers under <root>/bundles are
+  // made of: what `image prune` must keep (ImageStore::InUseSnapshots).
+  static Result<std::set<std::string>> snapshots_in_use(const std::string& root);
 
  private:
   // A container whose runtime process this manager spawned and has not finished.

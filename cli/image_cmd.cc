@@ -7,6 +7,7 @@
 #include <ctime>
 #include <memory>
 
+#include "agent/oci_container_manager.h"
 #include "runtime/image/import.h"
 
 namespace gantry::cli {
@@ -143,7 +144,10 @@ void setup_image_prune_command(CLI::App& command, CommandContext& ctx) {
   command.callback([&ctx] {
     run(ctx, [&]() -> Status {
       GANTRY_ASSIGN_OR_RETURN(auto store, open_image_store(ctx));
-      GANTRY_ASSIGN_OR_RETURN(image::PruneReport report, store->prune());
+      std::string root = ctx.global.root;
+      GANTRY_ASSIGN_OR_RETURN(image::PruneReport report, store->prune([&root] {
+        return agent::OciContainerManager::snapshots_in_use(root);
+      }));
       for (const auto& b : report.removed_blobs) std::printf("deleted blob %s\n", b.c_str());
       for (const auto& s : report.removed_snapshots)
         std::printf("deleted layer %s\n", s.c_str());

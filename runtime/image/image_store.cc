@@ -157,10 +157,13 @@ Result<ImageRecord> ImageStore::remove(const std::string& text) {
   return rec;
 }
 
-Result<PruneReport> ImageStore::prune() {
+Result<PruneReport> ImageStore::prune(const InUseSnapshots& in_use) {
   GANTRY_ASSIGN_OR_RETURN(UniqueFd gc, content_->lock_exclusive());
   GANTRY_ASSIGN_OR_RETURN(auto images, content_->list_images());
   std::set<std::string> keep_blobs, keep_snaps;
+  if (in_use) {
+    GANTRY_ASSIGN_OR_RETURN(keep_snaps, in_use());
+  }
   for (const auto& r : images) {
     keep_blobs.insert({r.digest, r.manifest_digest, r.config_digest});
     keep_blobs.insert(r.layers.begin(), r.layers.end());

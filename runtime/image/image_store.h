@@ -4,7 +4,9 @@
 // blob is present, unpacks missing snapshots and records the name. Thread-safe.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -47,8 +49,14 @@ class ImageStore {
 
   // Removes the record `ref` names (blobs stay until prune).
   Result<ImageRecord> remove(const std::string& ref);
-  // Removes every blob and snapshot no image record references. Waits for running leases.
-  Result<PruneReport> prune();
+  // Snapshots (chain ids) that something other than an image record still uses, such as the
+  // root filesystems of containers. Called by prune() with the gc lock held exclusively, so a
+  // user that records its snapshots under a ContentStore::Lease cannot race with it.
+  using InUseSnapshots = std::function<Result<std::set<std::string>>()>;
+
+  // Removes every blob and snapshot no image record references and `in_use` does not name.
+  // Waits for running leases.
+  Result<PruneReport> prune(const InUseSnapshots& in_use = {});
 
  private:
   ImageStore(std::shared_ptr<ContentStore> c, std::shared_ptr<Snapshotter> s)

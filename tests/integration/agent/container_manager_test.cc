@@ -9,6 +9,7 @@
 
 #include <thread>
 
+#include "agent/oci_container_manager.h"
 #include "common/file.h"
 #include "runtime/image/import.h"
 #include "tests/support/bundle.h"
@@ -183,6 +184,36 @@ TEST_F(ContainerManagerTest, ROOT_NamesAreUniqueAndResolve) {
   EXPECT_EQ(info->status, "created");
   EXPECT_TRUE(manager_->remove("only").ok());
   EXPECT_EQ(manager_->remove("only").error().code(), ErrorCode::kNotFound);
+}
+
+TEST_F(ContainerManagerTest, ROOT_PruneKeepsTheLayersOfExistingContainers) {
+  auto id = manager_->create(config({"/bin/sh", "-c", "echo still here"}));
+  ASSERT_TRUE(id.ok()) << id.error().message();
+  auto store = runtime::image::ImageStore::open(root_);
+  ASSERT_TRUE(store.ok());
+  auto record = (*store)->remove("localhost/busybox:1");
+  ASSERT_TRUE(record.ok()) << record.error().message();
+  auto in_use = [this] { return OciContainerManager::snapshots_in_use(root_); };
+  auto report = (*store)->prune(in_use);
+  ASSERT_TRUE(report.ok()) << report.error().message();
+  EXPECT_TRUE(report->removed_snapshots.empty());
+  EXPECT_FALSE(report->removed_blobs.empty());  // the untagged image's blobs go
+
+  int p[2];
+  ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
+  Drain drain(p[0]);
+  ContainerIo io;
+  io.output_fd = p[1];
+  auto exit = manager_->run(*id, io, std::nullopt, {});
+  ::close(p[1]);
+  ASSERT_TRUE(exit.ok()) << exit.error().message();
+  EXPECT_EQ(exit->exit_code, 0);
+  EXPECT_EQ(drain.text(), "still here\n");
+
+  ASSERT_TRUE(manager_->remove(*id).ok());
+  report = (*store)->prune(in_use);
+  ASSERT_TRUE(report.ok()) << report.error().message();
+  EXPECT_EQ(report->removed_snapshots, record->chain_ids);
 }
 
 TEST_F(ContainerManagerTest, ROOT_BadInputLeavesNothing) {

@@ -153,6 +153,27 @@ TEST_F(ImageStoreTest, PruneKeepsWhatIsUsed) {
   EXPECT_TRUE(again->removed_snapshots.empty());
 }
 
+TEST_F(ImageStoreTest, PruneKeepsSnapshotsInUseAndStopsOnTheirError) {
+  ImageRecord b = commit("docker.io/library/b:latest",
+                         store_test_image(store_->content(), {base_, other_}));
+  ASSERT_TRUE(store_->remove("b").ok());
+  auto failing = store_->prune(
+      []() -> Result<std::set<std::string>> { return Error(ErrorCode::kInternal, "unreadable"); });
+  ASSERT_FALSE(failing.ok());
+  EXPECT_EQ(failing.error().message(), "unreadable");
+  EXPECT_TRUE(store_->snapshots().has(b.chain_ids[1]));  // nothing removed
+
+  auto report = store_->prune([&]() -> Result<std::set<std::string>> {
+    return std::set<std::string>(b.chain_ids.begin(), b.chain_ids.end());
+  });
+  ASSERT_TRUE(report.ok()) << report.error().message();
+  EXPECT_TRUE(report->removed_snapshots.empty());
+  EXPECT_EQ(report->removed_blobs.size(), 4u);  // manifest, config, two layers
+  auto last = store_->prune();
+  ASSERT_TRUE(last.ok());
+  EXPECT_EQ(last->removed_snapshots.size(), 2u);
+}
+
 }  // namespace
 }  // namespace gantry::runtime::image
 
