@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -13,6 +12,7 @@
 
 #include "agent/container_files.h"
 #include "common/file.h"
+#include "common/file_lock.h"
 #include "common/json.h"
 #include "common/logging.h"
 #include "common/subprocess.h"
@@ -80,23 +80,6 @@ ContainerExit exit_from_json(const Json& j) {
   e.oom_killed = j.value("oom_killed", false);
   return e;
 }
-
-// An flock held for as long as this lives.
-class FileLock {
- public:
-  static Result<FileLock> take(const std::string& path) {
-    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
-    if (!fd) return sys_error("open lock '" + path + "'");
-    while (::flock(fd.get(), LOCK_EX) != 0) {
-      if (errno != EINTR) return sys_error("lock '" + path + "'");
-    }
-    return FileLock(std::move(fd));
-  }
-
- private:
-  explicit FileLock(UniqueFd fd) : fd_(std::move(fd)) {}
-  UniqueFd fd_;
-};
 
 // Runs an OCI runtime housekeeping command (kill, delete); its output is only for the log.
 Result<SubprocessResult> run_runtime(const std::vector<std::string>& argv) {

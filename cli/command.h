@@ -46,6 +46,8 @@ void setup_job_command(CLI::App& command, CommandContext& ctx);
 // `gantry container run|ls|rm`: cli/container_cmd.cc.
 void setup_container_command(CLI::App& command, CommandContext& ctx);
 void setup_run_command(CLI::App& command, CommandContext& ctx);
+// `gantry network ls|prune`: cli/network_cmd.cc.
+void setup_network_command(CLI::App& command, CommandContext& ctx);
 void setup_controller_command(CLI::App& command, CommandContext& ctx);
 
 }  // namespace gantry::cli

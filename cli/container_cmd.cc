@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "agent/container_manager.h"
+#include "agent/network.h"
 #include "cli/command.h"
 #include "common/json.h"
 #include "runtime/image/auth.h"
@@ -89,6 +90,7 @@ struct RunArgs {
   bool interactive = false;
   std::string name;
   std::string network = "none";
+  std::string bridge, subnet;  // --network bridge: which bridge network
   std::vector<std::string> env;
   std::vector<std::string> volumes;
   std::vector<std::string> add_hosts;
@@ -140,9 +142,16 @@ Result<agent::ContainerConfig> make_config(const RunArgs& a, const std::vector<s
   } else if (a.network.starts_with("ns:")) {
     c.network.mode = agent::ContainerNetwork::Mode::kJoin;
     c.network.netns_path = a.network.substr(3);
+  } else if (a.network == "bridge") {
+    // run_container makes the pod network and fills in the path and address.
+    c.network.mode = agent::ContainerNetwork::Mode::kJoin;
+    GANTRY_TRY(agent::check_bridge_config(agent::bridge_config_for(a.bridge, a.subnet)));
   } else {
     return Error(ErrorCode::kInvalidArgument,
-                 "--network '" + a.network + "': want 'none', 'host' or 'ns:PATH'");
+                 "--network '" + a.network + "': want 'none', 'host', 'bridge' or 'ns:PATH'");
+  }
+  if ((!a.bridge.empty() || !a.subnet.empty()) && a.network != "bridge") {
+    return Error(ErrorCode::kInvalidArgument, "--bridge and --subnet need --network bridge");
   }
   for (const auto& h : a.add_hosts) {
     auto colon = h.find(':');
@@ -192,6 +201,29 @@ int run_container(const CommandContext& ctx, const RunArgs& a,
   }
   auto& m = **manager;
   StopOnSignal signals;  // also covers the pull: Ctrl-C there ends the command cleanly
+  // --network bridge: a pod network of this command's own, gone when the command ends.
+  struct PodGuard {
+    std::string root, id;
+    ~PodGuard() {
+      if (id.empty()) return;
+      if (auto st = agent::destroy_pod_network(root, id); !st.ok()) report_error(st.error());
+    }
+  } pod_guard{ctx.global.root, ""};
+  if (a.network == "bridge") {
+    agent::PodNetworkOptions po;
+    po.mode = agent::PodNetworkMode::kBridge;
+    po.bridge = agent::bridge_config_for(a.bridge, a.subnet);
+    // Named for this process: one left by an earlier process of the same pid is stale.
+    std::string pod_id = "container-" + std::to_string(::getpid());
+    (void)agent::destroy_pod_network(ctx.global.root, pod_id);
+    auto pod = agent::create_pod_network(ctx.global.root, pod_id, po);
+    if (!pod.ok()) {
+      report_error(pod.error().with_context("container run: --network bridge"));
+      return kGantryFailed;
+    }
+    pod_guard.id = pod_id;
+    config->network = {agent::ContainerNetwork::Mode::kJoin, pod->netns_path, pod->address};
+  }
   auto id = m.create(*config);
   if (!id.ok()) {
     report_error(id.error());
@@ -279,8 +311,13 @@ void setup_container_command(CLI::App& command, CommandContext& ctx) {
   run->add_flag("--rm", a->rm, "Remove the container when it exits (also on error or Ctrl-C)");
   run->add_flag("-i,--interactive", a->interactive, "Give the container this terminal's stdin");
   run->add_option("--name", a->name, "Name the container (unique under --root)");
-  run->add_option("--network", a->network, "none (loopback only), host, or ns:PATH to join")
+  run->add_option("--network", a->network,
+                  "none (loopback only), host, bridge (own address on a bridge, NAT out), or "
+                  "ns:PATH to join")
       ->capture_default_str();
+  run->add_option("--bridge", a->bridge, "--network bridge: the bridge (default gantry0)");
+  run->add_option("--subnet", a->subnet,
+                  "--network bridge: the bridge's subnet (default 10.89.0.0/16)");
   run->add_option("-e,--env", a->env, "Set an environment variable (K=V; K alone sets it empty)")
       ->allow_extra_args(false);
   run->add_option("-v,--volume", a->volumes, "Bind mount SRC:DST[:ro|rw] (absolute paths)")

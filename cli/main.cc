@@ -27,6 +27,7 @@ const CommandEntry kCommands[] = {
     {"container", "Run containers from images: run, ls, rm (as docker run/ps/rm)",
      setup_container_command},
     {"run", "Run a pipeline on this machine, each job in its own container", setup_run_command},
+    {"network", "Bridge networks of jobs and containers: ls, prune", setup_network_command},
     {"controller", "Run the controller: HTTP API, scheduler and store for agents",
      setup_controller_command},
 };

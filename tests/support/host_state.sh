@@ -1,8 +1,9 @@
 #!/bin/sh
 # host_state.sh baseline|compare FILE
-# Records what containers can leave behind on the host — mounts, Gantry cgroups, network links,
-# processes living in another mount namespace or a Gantry cgroup — and on `compare` fails,
-# listing the difference, when the suite left any of them behind.
+# Records what containers can leave behind on the host — mounts, Gantry cgroups, network links
+# (bridges and veths: gantry0, gveth*, the tests' gantryt*), nftables tables, processes living in
+# another mount namespace or a Gantry cgroup — and on `compare` fails, listing the difference,
+# when the suite left any of them behind.
 set -eu
 mode=$1 file=$2
 
@@ -16,6 +17,8 @@ snapshot() {
   done | sort -u
   echo "# links"
   ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@.*//' | sort
+  echo "# nft tables"
+  nft list tables 2>/dev/null | sort
   echo "# netns"
   ip netns list 2>/dev/null | awk '{print $1}' | sort
   echo "# processes"
