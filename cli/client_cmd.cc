@@ -83,9 +83,45 @@ Status require_number(const std::string& id, const char* what) {
 
 // ---- project ---------------------------------------------------------------------------------
 
+// Where the project's push webhook is and, when the controller made the secret, the secret
+// (the API shows it only in this answer).
+void print_webhook(const Json& p, bool show_secret) {
+  std::printf("push webhook: POST <controller URL>%s\n", p.value("webhook_path", "").c_str());
+  if (show_secret && p.contains("webhook_secret")) {
+    std::printf("webhook secret: %s\n(shown once; `gantry project webhook %s` sets a new one)\n",
+                p.value("webhook_secret", "").c_str(), p.value("name", "").c_str());
+  }
+}
+
+void setup_project_webhook(CLI::App& cmd, CommandContext& ctx) {
+  struct Opts : Connection {
+    std::string name, secret;
+  };
+  auto o = std::make_shared<Opts>();
+  cmd.add_option("name", o->name, "Project name")->required();
+  cmd.add_option("--secret", o->secret, "The new secret (default: a random one, printed once)");
+  add_connection_options(cmd, *o, true);
+  cmd.callback([o, &ctx] {
+    with_api(ctx, *o, [&](ApiTransport& api) -> Status {
+      Json body = Json::object();
+      if (!o->secret.empty()) body["secret"] = o->secret;
+      GANTRY_ASSIGN_OR_RETURN(
+          Json p, agent::call_json(api, "set the webhook secret of '" + o->name + "'", "PUT",
+                                   id_path("projects", o->name) + "/webhook-secret", &body));
+      if (o->json) {
+        print_json(p);
+      } else {
+        std::printf("webhook secret of project '%s' replaced\n", o->name.c_str());
+        print_webhook(p, o->secret.empty());
+      }
+      return ok_status();
+    });
+  });
+}
+
 void setup_project_create(CLI::App& cmd, CommandContext& ctx) {
   struct Opts : Connection {
-    std::string name, repo, branch;
+    std::string name, repo, branch, webhook_secret;
     std::vector<std::string> vars, secrets;
   };
   auto o = std::make_shared<Opts>();
@@ -97,11 +133,15 @@ void setup_project_create(CLI::App& cmd, CommandContext& ctx) {
   cmd.add_option("--secret", o->secrets,
                  "A masked project variable KEY=VALUE: passed to jobs, [MASKED] in logs, never "
                  "shown by the API (repeatable)");
+  cmd.add_option("--webhook-secret", o->webhook_secret,
+                 "The secret push webhooks must carry (GitLab's token, GitHub's signing key); "
+                 "default: a random one, printed once");
   add_connection_options(cmd, *o, true);
   cmd.callback([o, &ctx] {
     with_api(ctx, *o, [&](ApiTransport& api) -> Status {
       Json body = {{"name", o->name}, {"repo_url", o->repo}};
       if (!o->branch.empty()) body["default_branch"] = o->branch;
+      if (!o->webhook_secret.empty()) body["webhook_secret"] = o->webhook_secret;
       Json vars = Json::array();
       GANTRY_ASSIGN_OR_RETURN(Json plain, parse_vars(o->vars, "--var"));
       GANTRY_ASSIGN_OR_RETURN(Json masked, parse_vars(o->secrets, "--secret"));
@@ -114,6 +154,7 @@ void setup_project_create(CLI::App& cmd, CommandContext& ctx) {
         print_json(p);
       } else {
         std::printf("project '%s' created (id %s)\n", o->name.c_str(), p.value("id", Json()).dump().c_str());
+        print_webhook(p, o->webhook_secret.empty());
       }
       return ok_status();
     });
@@ -370,6 +411,9 @@ void setup_project_command(CLI::App& command, CommandContext& ctx) {
   setup_project_create(*command.add_subcommand("create", "Create a project on the controller"), ctx);
   setup_project_ls(*command.add_subcommand("ls", "List the controller's projects"), ctx);
   setup_project_show(*command.add_subcommand("show", "Show a project and its variables"), ctx);
+  setup_project_webhook(
+      *command.add_subcommand("webhook", "Set a project's push webhook secret (new or random)"),
+      ctx);
 }
 
 void setup_pipeline_command(CLI::App& command, CommandContext& ctx) {

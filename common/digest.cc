@@ -1,7 +1,9 @@
 #include "common/digest.h"
 
 #include <fcntl.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <unistd.h>
 
 #include "common/unique_fd.h"
@@ -33,6 +35,20 @@ std::array<uint8_t, 32> Sha256::finish() {
   unsigned int len = 0;
   GANTRY_CHECK(EVP_DigestFinal_ex(state_->ctx, out.data(), &len) == 1 && len == 32);
   return out;
+}
+
+std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  GANTRY_CHECK(HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+                    reinterpret_cast<const unsigned char*>(data.data()), data.size(), out,
+                    &len) != nullptr);
+  return to_hex(out, len);
+}
+
+bool constant_time_equals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  return a.empty() || CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
 std::string Sha256::finish_hex() {

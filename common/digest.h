@@ -33,6 +33,12 @@ class Sha256 {
 
 std::string to_hex(const uint8_t* data, size_t size);
 std::string sha256_hex(std::string_view data);
+// HMAC-SHA256 of `data` with `key`, as lowercase hex (GitHub's X-Hub-Signature-256).
+std::string hmac_sha256_hex(std::string_view key, std::string_view data);
+
+// Compares two secrets in time that depends only on their lengths, not on where they differ.
+bool constant_time_equals(std::string_view a, std::string_view b);
+
 // sha256 of a file's contents, streamed.
 Result<std::string> sha256_file_hex(const std::string& path);
 

@@ -13,6 +13,7 @@
 #include "common/logging.h"
 #include "controller/fields.h"
 #include "controller/scheduler.h"
+#include "controller/webhooks.h"
 
 namespace gantry::controller {
 
@@ -230,12 +231,22 @@ Result<ApiReply> Controller::create_project(const Json& body) {
       p.variables.push_back(std::move(*v));
     }
   }
+  if (body.contains("webhook_secret") && !body.at("webhook_secret").is_null()) {
+    GANTRY_ASSIGN_OR_RETURN(p.webhook_secret, string_field(body, "webhook_secret", false));
+    if (auto st = validate_webhook_secret(p.webhook_secret); !st.ok()) {
+      return std::move(st).error().with_context("field 'webhook_secret'");
+    }
+  } else {
+    GANTRY_ASSIGN_OR_RETURN(p.webhook_secret, random_token("gantry-hook-"));
+  }
   p.created_at = now();
   Locked lock(*this);
   GANTRY_ASSIGN_OR_RETURN(p.id, store_->create_project(p));
   logger("api")->info("project created name={} repo={}", p.name, p.repo_url);
   GANTRY_ASSIGN_OR_RETURN(auto stored, project_named(p.name));
-  return ApiReply{201, project_json(stored)};
+  Json out = project_json(stored);
+  out["webhook_secret"] = stored.webhook_secret;
+  return ApiReply{201, std::move(out)};
 }
 
 Result<ApiReply> Controller::list_projects() {
@@ -263,6 +274,62 @@ Result<ApiReply> Controller::set_variable(const std::string& project, const std:
   GANTRY_TRY(store_->set_variable(p.id, v));
   GANTRY_ASSIGN_OR_RETURN(p, project_named(project));
   return ApiReply{200, project_json(p)};
+}
+
+Result<ApiReply> Controller::set_webhook_secret(const std::string& project, const Json& body) {
+  GANTRY_TRY(require_object(body));
+  std::string secret;
+  if (body.contains("secret") && !body.at("secret").is_null()) {
+    GANTRY_ASSIGN_OR_RETURN(secret, string_field(body, "secret", false));
+    if (auto st = validate_webhook_secret(secret); !st.ok()) {
+      return std::move(st).error().with_context("field 'secret'");
+    }
+  } else {
+    GANTRY_ASSIGN_OR_RETURN(secret, random_token("gantry-hook-"));
+  }
+  Locked lock(*this);
+  GANTRY_ASSIGN_OR_RETURN(auto p, project_named(project));
+  GANTRY_TRY(store_->set_webhook_secret(p.id, secret));
+  logger("api")->info("webhook secret set project={}", p.name);
+  GANTRY_ASSIGN_OR_RETURN(p, project_named(project));
+  Json out = project_json(p);
+  out["webhook_secret"] = p.webhook_secret;
+  return ApiReply{200, std::move(out)};
+}
+
+void Controller::push_hook(const std::string& project, const http::Headers& headers,
+                           std::string body, std::function<void(Result<ApiReply>)> done) {
+  std::string secret;
+  {
+    Locked lock(*this);
+    auto p = store_->find_project(project);
+    if (!p.ok()) return done(std::move(p).error());
+    if (*p) secret = (*p)->webhook_secret;
+  }
+  auto action = interpret_push_hook(headers, body, secret);
+  if (!action.ok()) {
+    logger("api")->warn("webhook refused project={} error={}", project, action.error().message());
+    return done(std::move(action).error().with_context("project '" + project + "'"));
+  }
+  const char* sender = action->sender == HookSender::kGitHub ? "github" : "gitlab";
+  if (!action->create) {
+    logger("api")->info("webhook ignored project={} sender={} why={}", project, sender,
+                        action->ignored);
+    return done(ApiReply{200, Json{{"pipeline", nullptr}, {"ignored", action->ignored}}});
+  }
+  logger("api")->info("webhook push project={} sender={} ref={} sha={}", project, sender,
+                      action->ref, action->sha.substr(0, 12));
+  Json trigger{{"project", project}, {"ref", action->ref}, {"sha", action->sha},
+               {"source", "push"}};
+  // workflow:rules that create no pipeline are a normal answer to a push, not a failed
+  // delivery: 200 with the reason.
+  create_pipeline(trigger, [done = std::move(done)](Result<ApiReply> r) {
+    if (r.ok() && r->status == 400 && r->body.value("code", "") == "filtered") {
+      return done(ApiReply{200, Json{{"pipeline", nullptr},
+                                     {"ignored", r->body.value("error", "filtered")}}});
+    }
+    done(std::move(r));
+  });
 }
 
 Result<ApiReply> Controller::delete_variable(const std::string& project, const std::string& key) {

@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/http/message.h"
 #include "common/json.h"
 #include "common/result.h"
 #include "controller/artifacts.h"
@@ -102,6 +103,14 @@ class Controller {
   Result<ApiReply> set_variable(const std::string& project, const std::string& key,
                                 const Json& body);
   Result<ApiReply> delete_variable(const std::string& project, const std::string& key);
+  // Sets the project's push webhook secret ({"secret": "..."}; without one a random secret is
+  // made). The reply is the Project plus "webhook_secret", the only time it is shown.
+  Result<ApiReply> set_webhook_secret(const std::string& project, const Json& body);
+  // A push webhook (controller/webhooks.h): 401 unless it carries the project's secret, 400 for
+  // a bad body, 200 for what creates nothing (ping, deleted branch), else the pipeline's reply.
+  // An unknown project answers as a wrong secret does, so names cannot be probed.
+  void push_hook(const std::string& project, const http::Headers& headers, std::string body,
+                 std::function<void(Result<ApiReply>)> done);
   // Runs git on a worker thread; `done` is called there.
   void create_pipeline(const Json& body, std::function<void(Result<ApiReply>)> done);
   Result<ApiReply> list_pipelines(const PipelineFilter& filter, const std::string& project);

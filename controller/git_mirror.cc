@@ -97,9 +97,18 @@ Result<ResolvedCommit> GitMirror::resolve(const std::string& key, const std::str
   std::string repo = path(key);
   ResolvedCommit out;
   out.ref = ref_in.empty() ? default_branch : ref_in;
+  std::vector<std::pair<std::string, bool>> kinds = {{"refs/heads/", false}, {"refs/tags/", true}};
+  // A full ref ("refs/tags/v1", as push webhooks name them) is only that kind of ref.
+  for (const auto& kind : std::vector(kinds)) {
+    if (out.ref.rfind(kind.first, 0) == 0 && out.ref.size() > kind.first.size()) {
+      out.ref = out.ref.substr(kind.first.size());
+      out.tag = kind.second;
+      kinds = {kind};
+      break;
+    }
+  }
   std::string ref_sha;
-  for (const auto& [prefix, is_tag] :
-       {std::pair<std::string, bool>{"refs/heads/", false}, {"refs/tags/", true}}) {
+  for (const auto& [prefix, is_tag] : kinds) {
     GANTRY_ASSIGN_OR_RETURN(
         auto r, git({"-C", repo, "rev-parse", "--verify", "--quiet", prefix + out.ref + "^{commit}"}));
     if (r.exit_code == 0) {

@@ -98,6 +98,10 @@ CREATE TABLE agents (
     R"sql(
 ALTER TABLE jobs ADD COLUMN acknowledged INTEGER NOT NULL DEFAULT 0;
 )sql",
+    // 3: the secret push webhooks must carry (kept as given: GitHub signs with it).
+    R"sql(
+ALTER TABLE projects ADD COLUMN webhook_secret TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 Error db_error(std::string_view what, const std::exception& e) {
@@ -125,6 +129,9 @@ std::vector<int> ints_from(const std::string& text) {
   }
   return out;
 }
+
+const char* const kProjectColumns =
+    "id, name, repo_url, default_branch, created_at, webhook_secret";
 
 const char* const kPipelineColumns =
     "id, project_id, ref, tag, sha, source, status, failure_reason, diagnostics, stages, "
@@ -324,12 +331,13 @@ Result<int64_t> Store::create_project(const ProjectRecord& p) {
     }
     SQLite::Transaction tx(state_->db);
     SQLite::Statement q(state_->db,
-                        "INSERT INTO projects(name, repo_url, default_branch, created_at) "
-                        "VALUES(?, ?, ?, ?)");
+                        "INSERT INTO projects(name, repo_url, default_branch, created_at, "
+                        "webhook_secret) VALUES(?, ?, ?, ?, ?)");
     q.bind(1, p.name);
     q.bind(2, p.repo_url);
     q.bind(3, p.default_branch);
     q.bind(4, p.created_at);
+    q.bind(5, p.webhook_secret);
     q.exec();
     int64_t id = state_->db.getLastInsertRowid();
     for (const auto& v : p.variables) {
@@ -372,6 +380,7 @@ std::optional<ProjectRecord> read_project(SQLite::Database& db, SQLite::Statemen
   p.repo_url = q.getColumn(2).getString();
   p.default_branch = q.getColumn(3).getString();
   p.created_at = q.getColumn(4).getInt64();
+  p.webhook_secret = q.getColumn(5).getString();
   p.variables = read_variables(db, p.id);
   return p;
 }
@@ -380,9 +389,9 @@ std::optional<ProjectRecord> read_project(SQLite::Database& db, SQLite::Statemen
 
 Result<std::optional<ProjectRecord>> Store::find_project(const std::string& name) {
   try {
-    SQLite::Statement q(state_->db,
-                        "SELECT id, name, repo_url, default_branch, created_at FROM projects "
-                        "WHERE name = ?");
+    SQLite::Statement q(state_->db, std::string("SELECT ") + kProjectColumns +
+                                        " FROM projects "
+                                        "WHERE name = ?");
     q.bind(1, name);
     return read_project(state_->db, q);
   } catch (const std::exception& e) {
@@ -392,9 +401,9 @@ Result<std::optional<ProjectRecord>> Store::find_project(const std::string& name
 
 Result<std::optional<ProjectRecord>> Store::get_project(int64_t id) {
   try {
-    SQLite::Statement q(state_->db,
-                        "SELECT id, name, repo_url, default_branch, created_at FROM projects "
-                        "WHERE id = ?");
+    SQLite::Statement q(state_->db, std::string("SELECT ") + kProjectColumns +
+                                        " FROM projects "
+                                        "WHERE id = ?");
     q.bind(1, id);
     return read_project(state_->db, q);
   } catch (const std::exception& e) {
@@ -404,14 +413,26 @@ Result<std::optional<ProjectRecord>> Store::get_project(int64_t id) {
 
 Result<std::vector<ProjectRecord>> Store::list_projects() {
   try {
-    SQLite::Statement q(state_->db,
-                        "SELECT id, name, repo_url, default_branch, created_at FROM projects "
-                        "ORDER BY name");
+    SQLite::Statement q(state_->db, std::string("SELECT ") + kProjectColumns +
+                                        " FROM projects "
+                                        "ORDER BY name");
     std::vector<ProjectRecord> out;
     while (auto p = read_project(state_->db, q)) out.push_back(std::move(*p));
     return out;
   } catch (const std::exception& e) {
     return db_error("list projects", e);
+  }
+}
+
+Status Store::set_webhook_secret(int64_t project_id, const std::string& secret) {
+  try {
+    SQLite::Statement q(state_->db, "UPDATE projects SET webhook_secret = ? WHERE id = ?");
+    q.bind(1, secret);
+    q.bind(2, project_id);
+    q.exec();
+    return ok_status();
+  } catch (const std::exception& e) {
+    return db_error("set webhook secret of project " + std::to_string(project_id), e);
   }
 }
 

@@ -29,6 +29,9 @@ struct ProjectRecord {
   std::string default_branch = "main";
   std::vector<ProjectVariable> variables;  // ordered by key
   int64_t created_at = 0;                  // ms since the epoch (every time here)
+  // Compared with what push webhooks carry (GitLab's token, GitHub's HMAC key), so it is kept
+  // as given, not hashed; "" when the project takes no webhooks.
+  std::string webhook_secret;
 };
 
 struct PipelineRecord {
@@ -123,6 +126,7 @@ class Store {
   Result<std::optional<ProjectRecord>> get_project(int64_t id);
   Result<std::vector<ProjectRecord>> list_projects();
   Status set_variable(int64_t project_id, const ProjectVariable& variable);
+  Status set_webhook_secret(int64_t project_id, const std::string& secret);
   // kNotFound when the project has no such variable.
   Status delete_variable(int64_t project_id, const std::string& key);
 

@@ -40,6 +40,8 @@ Json Controller::project_json(const ProjectRecord& p) {
               {"repo_url", p.repo_url},
               {"default_branch", p.default_branch},
               {"variables", std::move(vars)},
+              {"webhook_secret_set", !p.webhook_secret.empty()},
+              {"webhook_path", "/api/v1/projects/" + p.name + "/hooks/push"},
               {"created_at", time_json(p.created_at)}};
 }
 

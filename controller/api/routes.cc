@@ -11,6 +11,7 @@
 
 #include "common/logging.h"
 #include "common/unique_fd.h"
+#include "controller/web_files.h"
 
 namespace gantry::controller {
 
@@ -18,8 +19,13 @@ namespace {
 
 constexpr size_t kMaxJsonBody = 1 << 20;
 constexpr size_t kMaxLogChunk = 8 << 20;
+// GitHub caps push payloads at 25 MB but only pushes of thousands of commits come near; the
+// server's body limit is the log chunk's anyway.
+constexpr size_t kMaxHookBody = 8 << 20;
 
-enum class Auth { kAdmin, kAgent, kRegistration };
+// kPublic: anyone (the dashboard's static files); kWebhook: the handler checks the project's
+// webhook secret itself.
+enum class Auth { kAdmin, kAgent, kRegistration, kPublic, kWebhook };
 
 struct Call {
   Controller& c;
@@ -161,6 +167,26 @@ void set_variable(Call& call) {
 void delete_variable(Call& call) {
   reply(call, call.c.delete_variable(call.params[0], call.params[1]));
 }
+void set_webhook_secret(Call& call) {
+  ROUTE_TRY_ASSIGN(Json body, json_body(call, true));
+  reply(call, call.c.set_webhook_secret(call.params[0], body));
+}
+void push_hook(Call& call) {
+  if (call.req.body.size() > kMaxHookBody) {
+    return reply(call, Error(ErrorCode::kResourceExhausted,
+                             "webhook body: " + std::to_string(call.req.body.size()) +
+                                 " bytes, the limit is " + std::to_string(kMaxHookBody)));
+  }
+  call.c.push_hook(call.params[0], call.req.headers, std::move(call.req.body), replier(call));
+}
+void dashboard_index(Call& call) {
+  call.respond.send(
+      web_file_response("index.html", call.req.headers.get("If-None-Match").value_or("")));
+}
+void dashboard_file(Call& call) {
+  call.respond.send(
+      web_file_response(call.params[0], call.req.headers.get("If-None-Match").value_or("")));
+}
 void create_pipeline(Call& call) {
   ROUTE_TRY_ASSIGN(Json body, json_body(call));
   call.c.create_pipeline(body, replier(call));
@@ -291,6 +317,8 @@ void finish_job(Call& call) {
 }
 
 const Route kRoutes[] = {
+    {"GET", "/", Auth::kPublic, "the dashboard (docs/dashboard.md)", dashboard_index},
+    {"GET", "/ui/{file}", Auth::kPublic, "the dashboard's scripts and styles", dashboard_file},
     {"POST", "/api/v1/projects", Auth::kAdmin, "create a project", create_project},
     {"GET", "/api/v1/projects", Auth::kAdmin, "list projects", list_projects},
     {"GET", "/api/v1/projects/{name}", Auth::kAdmin, "show a project", show_project},
@@ -298,6 +326,10 @@ const Route kRoutes[] = {
      set_variable},
     {"DELETE", "/api/v1/projects/{name}/variables/{key}", Auth::kAdmin,
      "remove a project variable", delete_variable},
+    {"PUT", "/api/v1/projects/{name}/webhook-secret", Auth::kAdmin,
+     "set a project's webhook secret", set_webhook_secret},
+    {"POST", "/api/v1/projects/{name}/hooks/push", Auth::kWebhook,
+     "a push webhook from GitLab or GitHub (the project's secret, no token)", push_hook},
     {"POST", "/api/v1/pipelines", Auth::kAdmin, "trigger a pipeline", create_pipeline},
     {"GET", "/api/v1/pipelines", Auth::kAdmin, "list pipelines", list_pipelines},
     {"GET", "/api/v1/pipelines/{id}", Auth::kAdmin, "show a pipeline with its jobs",
@@ -374,6 +406,8 @@ bool allowed(Auth auth, const Caller& caller) {
     case Auth::kAdmin: return caller.kind == CallerKind::kAdmin;
     case Auth::kAgent: return caller.kind == CallerKind::kAgent;
     case Auth::kRegistration: return caller.kind == CallerKind::kRegistration;
+    case Auth::kPublic:
+    case Auth::kWebhook: return true;
   }
   return false;
 }
@@ -383,6 +417,8 @@ const char* auth_name(Auth a) {
     case Auth::kAdmin: return "admin";
     case Auth::kAgent: return "agent";
     case Auth::kRegistration: return "registration";
+    case Auth::kPublic: return "none";
+    case Auth::kWebhook: return "webhook secret";
   }
   return "";
 }
@@ -444,7 +480,6 @@ http::AsyncHandler make_api_handler(Controller& controller) {
     auto unauthorized = [&] {
       respond.send(json_response(401, Json{{"error", "unauthorized"}, {"code", "unauthorized"}}));
     };
-    if (caller.kind == CallerKind::kNone) return unauthorized();
     auto path = split_path(req.path());
     std::vector<std::string> params;
     const Route* found = nullptr;
@@ -462,6 +497,8 @@ http::AsyncHandler make_api_handler(Controller& controller) {
       methods.push_back(c.route->method);
     }
     if (!found) {
+      // Without a valid token nothing about the API's paths is told, not even a 404.
+      if (caller.kind == CallerKind::kNone) return unauthorized();
       if (!methods.empty()) {
         http::Response r = json_response(
             405, Json{{"error", "method " + req.method + " not allowed on " +

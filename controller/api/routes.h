@@ -16,7 +16,7 @@ namespace gantry::controller {
 struct RouteInfo {
   std::string method;
   std::string path;  // "/api/v1/jobs/{id}/log"
-  std::string auth;  // "admin", "agent", "registration"
+  std::string auth;  // "admin", "agent", "registration", "none", "webhook secret"
   std::string help;
 };
 
