@@ -60,6 +60,7 @@ int run_controller(const ControllerCliOptions& o, const CommandContext& ctx) {
                 d.controller.data_dir.c_str(), d.controller.data_dir.c_str());
   }
   std::printf("controller listening on %s\n", (*daemon)->url().c_str());
+  std::printf("dashboard: %s/ (sign in with the admin token)\n", (*daemon)->url().c_str());
   std::fflush(stdout);
   int sig = 0;
   sigwait(&set, &sig);
