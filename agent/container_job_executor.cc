@@ -18,7 +18,9 @@
 #include "agent/job_executor.h"
 #include "agent/job_script.h"
 #include "agent/masker.h"
+#include "agent/output_pump.h"
 #include "agent/path_select.h"
+#include "agent/services.h"
 #include "agent/tar_archive.h"
 #include "agent/workspace.h"
 #include "common/digest.h"
@@ -106,46 +108,19 @@ class JobLog {
   CoverageScanner* coverage_ = nullptr;
 };
 
-// Reads a container's output pipe into the job log on its own thread. The pipe is non-blocking:
-// once the container has ended (every writer is dead), drain() reads what is left and stops,
-// even if some stray process still held a copy of the write end.
-class OutputPump {
+// Service messages go to the job log; with CI_DEBUG_SERVICES, so does their output, a line at
+// a time with the service's name in front (as the runner's "[service:…]" lines).
+class JobServiceLog : public ServiceLog {
  public:
-  OutputPump(int read_fd, JobLog& log) : fd_(read_fd), log_(log) {
-    thread_ = std::thread([this] { loop(); });
-  }
-  ~OutputPump() { drain(); }
-
-  void drain() {
-    if (!thread_.joinable()) return;
-    ended_ = true;
-    thread_.join();
+  explicit JobServiceLog(JobLog& log) : log_(log) {}
+  void info(std::string_view line) override { log_.info(line); }
+  void warning(std::string_view line) override { log_.warning(line); }
+  void output(std::string_view service, std::string_view line) override {
+    log_.line("[service:" + std::string(service) + "] " + std::string(line));
   }
 
  private:
-  void loop() {
-    char buf[16384];
-    for (;;) {
-      struct pollfd p{fd_, POLLIN, 0};
-      int n = ::poll(&p, 1, ended_ ? 0 : 200);
-      if (n < 0 && errno != EINTR) return;
-      if (n > 0) {
-        ssize_t r = ::read(fd_, buf, sizeof buf);
-        if (r > 0) {
-          log_.write(std::string_view(buf, static_cast<size_t>(r)));
-          continue;
-        }
-        if (r == 0) return;  // every writer closed
-        if (errno != EAGAIN && errno != EINTR) return;
-      }
-      if (n == 0 && ended_) return;  // nothing more will come
-    }
-  }
-
-  int fd_;
   JobLog& log_;
-  std::atomic<bool> ended_{false};
-  std::thread thread_;
 };
 
 struct Outcome {
@@ -179,7 +154,7 @@ class JobRun {
   JobRun(const ContainerJobExecutorOptions& options, const schema::JobSpec& spec,
          JobEnvironment& env, std::stop_token stop)
       : options_(options), spec_(spec), env_(env), stop_(std::move(stop)),
-        log_(env.log, spec.masked_values) {}
+        log_(env.log, spec.masked_values), service_log_(log_) {}
 
   schema::JobResult run();
 
@@ -187,6 +162,9 @@ class JobRun {
   Status prepare_image();
   Status prepare_workspace();
   void set_variables();
+  Status start_services();
+  Status wait_for_services();
+  void stop_services();
   void restore_caches();
   Status download_artifacts();
   Result<ContainerExit> run_script(const std::string& phase,
@@ -206,6 +184,7 @@ class JobRun {
   JobEnvironment& env_;
   std::stop_token stop_;
   JobLog log_;
+  JobServiceLog service_log_;
   Outcome outcome_;
 
   std::string image_;
@@ -218,6 +197,9 @@ class JobRun {
   schema::VariableSet vars_;
   std::optional<std::string> artifacts_locator_;
   std::optional<CoverageScanner> coverage_;
+  bool prepared_ = false;
+  std::optional<PodNetwork> pod_;          // the job's and its services' network namespace
+  std::unique_ptr<ServiceSet> services_;  // after pod_: destroyed (stopped) before it
 };
 
 schema::JobResult JobRun::run() {
@@ -250,16 +232,27 @@ schema::JobResult JobRun::run() {
   if (st.ok()) st = prepare_workspace();
   if (st.ok()) {
     set_variables();
+    st = start_services();
+  }
+  // Past here the job is under way (GitLab's build stages): after_script will run. A service
+  // that could not start fails the job while it is still being prepared, as the runner's.
+  prepared_ = st.ok();
+  if (st.ok()) {
     restore_caches();
     st = download_artifacts();
   }
+  if (st.ok() && outcome_.ok()) st = wait_for_services();
   if (st.ok() && outcome_.ok()) step_script();
   if (!workspace_.empty()) {
-    if (outcome_.status != JobStatus::kCanceled) after_script();
+    // after_script runs on every path once the job has its workspace, also when the job was
+    // canceled or timed out (GitLab 17.0+), with a bound of its own.
+    if (prepared_) after_script();
+    stop_services();
     if (outcome_.status != JobStatus::kCanceled) save_caches();
     if (outcome_.status != JobStatus::kCanceled) upload_artifacts();
     cleanup();
   }
+  stop_services();
 
   switch (outcome_.status) {
     case JobStatus::kSuccess:
@@ -342,13 +335,6 @@ Status JobRun::prepare_image() {
   if (env_.network == NetworkMode::kBridge) {
     log_.warning("network mode 'bridge' is not available yet: the job has loopback only");
   }
-  if (!job.services.empty()) {
-    std::string names;
-    for (const auto& s : job.services) names += (names.empty() ? "" : ", ") + s.name;
-    outcome_.fail(FailureReason::kRunnerSystemFailure,
-                  "services are not supported by this executor yet (" + names + ")");
-    return Error(ErrorCode::kUnimplemented, outcome_.message);
-  }
   return ok_status();
 }
 
@@ -404,6 +390,75 @@ void JobRun::set_variables() {
   if (!spec_.ref.empty()) vars_.set("CI_COMMIT_REF_NAME", spec_.ref);
   if (!spec_.project_name.empty()) vars_.set("CI_PROJECT_NAME", spec_.project_name);
   if (!spec_.project_path.empty()) vars_.set("CI_PROJECT_PATH", spec_.project_path);
+}
+
+Status JobRun::start_services() {
+  const auto& services = spec_.job.services;
+  if (services.empty()) return ok_status();
+  ServiceSetOptions so;
+  so.containers = env_.containers;
+  if (env_.pull_options != nullptr) so.pull = *env_.pull_options;
+  so.labels = {{"gantry.job.id", std::to_string(spec_.job_id)},
+               {"gantry.job.name", spec_.job.name},
+               {"gantry.pipeline.id", std::to_string(spec_.pipeline_id)}};
+  so.debug = vars_.value_of("CI_DEBUG_SERVICES") == "true";
+  if (env_.network == NetworkMode::kHost) {
+    so.network.mode = ContainerNetwork::Mode::kHost;
+  } else {
+    // One namespace for the job and its services: the workspace's unique name names it.
+    std::string id = workspace_.substr(workspace_.rfind('/') + 1);
+    auto pod = env_.containers->create_pod_network(id);
+    if (!pod.ok()) {
+      outcome_.fail(FailureReason::kRunnerSystemFailure, pod.error().message());
+      return std::move(pod).error();
+    }
+    pod_ = *pod;
+    so.network = {ContainerNetwork::Mode::kJoin, pod_->netns_path, pod_->address};
+    so.address = pod_->address;
+  }
+  services_ = std::make_unique<ServiceSet>(std::move(so), service_log_);
+  Status st = services_->start(services, vars_, stop_);
+  if (!st.ok()) {
+    if (stop_.stop_requested()) {
+      outcome_.fail(FailureReason::kCanceled, "canceled", JobStatus::kCanceled);
+    } else {
+      outcome_.fail(services_->pull_failed() ? FailureReason::kImagePullFailure
+                                             : FailureReason::kRunnerSystemFailure,
+                    st.error().message());
+    }
+  }
+  return st;
+}
+
+Status JobRun::wait_for_services() {
+  if (!services_ || services_->size() == 0) return ok_status();
+  std::int64_t timeout = spec_.services_wait_timeout_seconds.value_or(
+      options_.service_wait_timeout_seconds);
+  log_.info("Waiting for services to be up and running (timeout " + std::to_string(timeout) +
+            " seconds)...");
+  auto deadline = std::min(Clock::now() + std::chrono::seconds(timeout), deadline_);
+  auto bad = services_->wait_ready(pod_ ? pod_->netns_path : "", deadline, stop_);
+  if (!bad.ok()) {
+    if (stop_.stop_requested()) {
+      outcome_.fail(FailureReason::kCanceled, "canceled", JobStatus::kCanceled);
+      return std::move(bad).error();
+    }
+    // The runner goes on when its health check cannot run; so does gantry, saying why.
+    log_.warning("services health check: " + bad.error().message());
+  }
+  return ok_status();
+}
+
+void JobRun::stop_services() {
+  if (services_) {
+    services_->stop_all();
+    services_.reset();
+  }
+  if (pod_) {
+    Status st = env_.containers->destroy_pod_network(pod_->id);
+    if (!st.ok()) log_.warning(st.error().message());
+    pod_.reset();
+  }
 }
 
 Result<PathSelection> JobRun::select(const std::vector<std::string>& paths,
@@ -527,11 +582,16 @@ Result<ContainerExit> JobRun::run_script(const std::string& phase,
   cfg.run.volumes.push_back({project_host_, project_dir_, false});
   cfg.run.volumes.push_back({scripts_host_, scripts_dir, true});
   if (spec_.job.image && spec_.job.image->user) cfg.run.user = *spec_.job.image->user;
-  switch (env_.network) {
-    case NetworkMode::kHost: cfg.network.mode = ContainerNetwork::Mode::kHost; break;
-    case NetworkMode::kNone:
-    case NetworkMode::kBridge: cfg.network.mode = ContainerNetwork::Mode::kNone; break;
+  if (pod_) {
+    cfg.network = {ContainerNetwork::Mode::kJoin, pod_->netns_path, pod_->address};
+  } else {
+    switch (env_.network) {
+      case NetworkMode::kHost: cfg.network.mode = ContainerNetwork::Mode::kHost; break;
+      case NetworkMode::kNone:
+      case NetworkMode::kBridge: cfg.network.mode = ContainerNetwork::Mode::kNone; break;
+    }
   }
+  if (services_ && !services_->hosts().names.empty()) cfg.extra_hosts = {services_->hosts()};
   cfg.hostname = "job-" + std::to_string(spec_.job_id);
   cfg.labels = {{"gantry.job.id", std::to_string(spec_.job_id)},
                 {"gantry.job.name", spec_.job.name},
@@ -550,7 +610,7 @@ Result<ContainerExit> JobRun::run_script(const std::string& phase,
   ::fcntl(read_end.get(), F_SETFL, O_NONBLOCK);
   Result<ContainerExit> exit = Error(ErrorCode::kInternal, "not run");
   {
-    OutputPump pump(read_end.get(), log_);
+    OutputPump pump(read_end.get(), [this](std::string_view b) { log_.write(b); });
     ContainerIo io;
     io.output_fd = write_end.get();
     exit = env_.containers->run(id, io, deadline, stop);
@@ -594,9 +654,15 @@ void JobRun::after_script() {
   log_.section("Running after_script");
   log_.info("Running after script...");
   schema::VariableSet vars = vars_;
-  vars.set("CI_JOB_STATUS", std::string(schema::job_status_name(outcome_.status)));
+  // The runner's values: "timedout" when the job's timeout struck (runner 17.1+).
+  vars.set("CI_JOB_STATUS", outcome_.reason == FailureReason::kJobExecutionTimeout
+                                ? std::string("timedout")
+                                : std::string(schema::job_status_name(outcome_.status)));
   auto deadline = Clock::now() + std::chrono::seconds(options_.after_script_timeout_seconds);
-  auto exit = run_script("after_script", spec_.job.after_script, vars, deadline, stop_);
+  // A canceled job's after_script still runs, bounded by its own timeout only; otherwise a
+  // cancel that comes while it runs stops it.
+  std::stop_token stop = outcome_.status == JobStatus::kCanceled ? std::stop_token() : stop_;
+  auto exit = run_script("after_script", spec_.job.after_script, vars, deadline, stop);
   if (!exit.ok()) {
     log_.warning("after_script failed, but job will continue unaffected: " + exit.error().message());
   } else if (exit->timed_out) {

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/network.h"
 #include "common/result.h"
 #include "runtime/image/content_store.h"
 #include "runtime/image/puller.h"
@@ -42,6 +43,7 @@ struct ContainerNetwork {
 struct HostEntry {
   std::string address;
   std::vector<std::string> names;
+  bool operator==(const HostEntry&) const = default;
 };
 
 struct ContainerConfig {
@@ -145,6 +147,15 @@ class ContainerManager {
   // `id_or_name` may be an id, a unique id prefix or a name. Idempotent for ids: removing a
   // gone id is ok (kNotFound only for a name or prefix that matches nothing).
   virtual Status remove(const std::string& id_or_name) = 0;
+
+  // The config of an image ensure_image() returned (Env, Entrypoint, Cmd, ExposedPorts, ...).
+  virtual Result<runtime::image::ImageConfig> image_config(
+      const runtime::image::ImageRecord& record) = 0;
+
+  // A pod network (agent/network.h) under this manager's root, for a job and its services;
+  // destroy is idempotent. Containers join it with ContainerNetwork::Mode::kJoin.
+  virtual Result<PodNetwork> create_pod_network(const std::string& id) = 0;
+  virtual Status destroy_pod_network(const std::string& id) = 0;
 
   // Every container under the root, oldest first.
   virtual Result<std::vector<ContainerInfo>> list() = 0;

@@ -86,6 +86,9 @@ struct ContainerJobExecutorOptions {
   // when neither the job nor the spec sets one.
   std::int64_t after_script_timeout_seconds = 300;
   std::int64_t default_timeout_seconds = 3600;
+  // How long services may take to open their ports (GitLab's wait_for_services_timeout) when
+  // the JobSpec does not say.
+  std::int64_t service_wait_timeout_seconds = 30;
 };
 
 // The implementation: one container per job through the ContainerManager.

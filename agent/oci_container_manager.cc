@@ -171,6 +171,18 @@ Result<image::ImageRecord> OciContainerManager::ensure_image(const std::string& 
   return pulled.record;
 }
 
+Result<image::ImageConfig> OciContainerManager::image_config(const image::ImageRecord& record) {
+  return store_->config(record);
+}
+
+Result<PodNetwork> OciContainerManager::create_pod_network(const std::string& id) {
+  return agent::create_pod_network(options_.root, id);
+}
+
+Status OciContainerManager::destroy_pod_network(const std::string& id) {
+  return agent::destroy_pod_network(options_.root, id);
+}
+
 Result<std::string> OciContainerManager::create(const ContainerConfig& config) {
   // Everything that can be checked without the image first: bad input makes nothing.
   if (!config.name.empty()) GANTRY_TRY(check_container_name(config.name));

@@ -36,6 +36,10 @@ class OciContainerManager final : public ContainerManager {
   Result<ContainerExit> stop(const std::string& id, std::chrono::milliseconds grace) override;
   Result<ContainerExit> wait(const std::string& id) override;
   Status remove(const std::string& id_or_name) override;
+  Result<runtime::image::ImageConfig> image_config(
+      const runtime::image::ImageRecord& record) override;
+  Result<PodNetwork> create_pod_network(const std::string& id) override;
+  Status destroy_pod_network(const std::string& id) override;
   Result<std::vector<ContainerInfo>> list() override;
   Result<ContainerInfo> inspect(const std::string& id_or_name) override;
 

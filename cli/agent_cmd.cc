@@ -40,6 +40,7 @@ struct AgentOptions {
   std::string default_image;
   int grace_seconds = 300;
   int poll_wait_seconds = 10;
+  int services_timeout = 30;
 };
 
 // Signals reach a pipe (async-signal-safe); a thread turns them into daemon calls.
@@ -166,7 +167,9 @@ int run_agent(const AgentOptions& o, const CommandContext& ctx) {
     return report_error(!transport.ok() ? transport.error() : containers.error());
   }
   agent::ControllerClient client(**transport);
-  auto executor = agent::make_container_job_executor();
+  agent::ContainerJobExecutorOptions xo;
+  xo.service_wait_timeout_seconds = std::max(0, o.services_timeout);
+  auto executor = agent::make_container_job_executor(xo);
   agent::GitCheckout checkout(join_path(state_dir, "mirrors"));
   agent::AgentDaemonOptions dopts;
   dopts.state_dir = state_dir;
@@ -211,6 +214,10 @@ void setup_agent_command(CLI::App& command, CommandContext& ctx) {
       ->capture_default_str();
   command.add_option("--poll-wait", o->poll_wait_seconds,
                      "Seconds one job request waits at the controller (1-30)")
+      ->capture_default_str();
+  command.add_option("--wait-for-services-timeout", o->services_timeout,
+                     "Seconds a job's services get to open their exposed ports before its script "
+                     "starts (GitLab's wait_for_services_timeout)")
       ->capture_default_str();
   add_agent_ls_command(command, ctx);
   command.callback([o, &ctx, &command] {

@@ -170,11 +170,27 @@ void setup_image_import_command(CLI::App& command, CommandContext& ctx) {
       ->required();
   command.add_option("--env", a->env, "Environment variable KEY=value (repeatable; adds to PATH)");
   command.add_option("--cmd", a->options.cmd, "Default command (repeat for each argument)");
+  command.add_option("--entrypoint", a->options.entrypoint,
+                     "Entrypoint (repeat for each argument)");
+  command.add_option("--expose", a->options.exposed_ports,
+                     "Exposed port PORT[/tcp|udp] (repeatable; a service's health check probes them)");
   command.add_option("--workdir", a->options.working_dir, "Default working directory");
   command.add_option("--user", a->options.user, "Default user (uid[:gid] or name[:group])");
   command.callback([&ctx, a] {
     run(ctx, [&]() -> Status {
       GANTRY_ASSIGN_OR_RETURN(image::Reference ref, image::parse_reference(a->ref));
+      for (const auto& p : a->options.exposed_ports) {
+        auto slash = p.find('/');
+        std::string num = p.substr(0, slash);
+        std::string proto = slash == std::string::npos ? "tcp" : p.substr(slash + 1);
+        bool digits = !num.empty() && num.size() <= 5 &&
+                      num.find_first_not_of("0123456789") == std::string::npos;
+        if (!digits || std::stoul(num) == 0 || std::stoul(num) > 65535 ||
+            (proto != "tcp" && proto != "udp" && proto != "sctp")) {
+          return Error(ErrorCode::kInvalidArgument,
+                       "--expose '" + p + "': expected PORT[/tcp|udp|sctp], PORT in 1-65535");
+        }
+      }
       for (const auto& e : a->env) {
         if (e.find('=') == std::string::npos || e.front() == '=')
           return Error(ErrorCode::kInvalidArgument, "--env '" + e + "': expected KEY=value");

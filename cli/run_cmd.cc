@@ -42,6 +42,7 @@ struct RunOptions {
   std::string default_image;
   std::string oci_runtime;
   std::string color = "auto";
+  std::int64_t services_timeout = 30;
 };
 
 // SIGINT/SIGTERM → a byte on a pipe, read by a watcher thread that requests the stop. The
@@ -205,6 +206,11 @@ class ConsoleObserver : public agent::RunObserver {
 int run_pipeline(RunOptions o, const GlobalOptions& global) {
   auto network = agent::parse_network_mode(o.network);
   if (!network.ok()) return report_error(network.error().with_context("run: --network"));
+  if (o.services_timeout < 0) {
+    return report_error(Error(ErrorCode::kInvalidArgument,
+                              "run: --wait-for-services-timeout " +
+                                  std::to_string(o.services_timeout) + ": must be 0 or more seconds"));
+  }
   if (o.color != "auto" && o.color != "always" && o.color != "never") {
     return report_error(Error(ErrorCode::kInvalidArgument,
                               "run: --color '" + o.color + "': expected auto, always or never"));
@@ -297,7 +303,9 @@ int run_pipeline(RunOptions o, const GlobalOptions& global) {
   info.default_image = o.default_image;
   info.log_dir = run_path;
 
-  auto executor = agent::make_container_job_executor();
+  agent::ContainerJobExecutorOptions xo;
+  xo.service_wait_timeout_seconds = o.services_timeout;
+  auto executor = agent::make_container_job_executor(xo);
   agent::ExecutorAttemptRunner attempts(*executor, env, info, out, names);
   ConsoleObserver observer(out);
   unsigned parallelism = o.parallelism;
@@ -372,6 +380,10 @@ void setup_run_command(CLI::App& command, CommandContext& ctx) {
                      "Image for jobs that name none");
   command.add_option("--oci-runtime", opts->oci_runtime,
                      "OCI runtime for the containers: this gantry (default), runc or crun");
+  command.add_option("--wait-for-services-timeout", opts->services_timeout,
+                     "Seconds a job's services get to open their exposed ports before its script "
+                     "starts (GitLab's wait_for_services_timeout)")
+      ->capture_default_str();
   command.add_option("--color", opts->color, "Colour job prefixes: auto, always, never")
       ->capture_default_str();
   command.callback([opts, &ctx] { ctx.exit_code = run_pipeline(*opts, ctx.global); });

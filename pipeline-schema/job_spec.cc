@@ -106,6 +106,9 @@ Json job_spec_to_json(const JobSpec& s) {
          {"masked_values", s.masked_values},
          {"default_image", s.default_image}};
   if (s.default_timeout_seconds) j["default_timeout_seconds"] = *s.default_timeout_seconds;
+  if (s.services_wait_timeout_seconds) {
+    j["services_wait_timeout_seconds"] = *s.services_wait_timeout_seconds;
+  }
   return j;
 }
 
@@ -142,6 +145,10 @@ Result<JobSpec> job_spec_from_json(const Json& j) {
   if (j.contains("default_timeout_seconds") && !j.at("default_timeout_seconds").is_null()) {
     GANTRY_ASSIGN_OR_RETURN(s.default_timeout_seconds,
                             r.required<std::int64_t>("default_timeout_seconds"));
+  }
+  if (j.contains("services_wait_timeout_seconds") && !j.at("services_wait_timeout_seconds").is_null()) {
+    GANTRY_ASSIGN_OR_RETURN(s.services_wait_timeout_seconds,
+                            r.required<std::int64_t>("services_wait_timeout_seconds"));
   }
   if (s.attempt < 1) return r.bad("attempt", "must be at least 1");
   return s;

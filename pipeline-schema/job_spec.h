@@ -41,6 +41,9 @@ struct JobSpec {
   std::vector<std::string> masked_values;
   std::string default_image;  // used when job.image is unset (`gantry run` / agent default)
   std::optional<std::int64_t> default_timeout_seconds;  // when job.timeout_seconds is unset
+  // How long the services' ports may take to open before the script starts (GitLab's
+  // wait_for_services_timeout); unset: the executor's option (30 s).
+  std::optional<std::int64_t> services_wait_timeout_seconds;
 };
 
 enum class JobStatus { kSuccess, kFailed, kCanceled };

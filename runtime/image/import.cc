@@ -263,6 +263,14 @@ Result<ImageRecord> import_rootfs(ImageStore& store, const std::string& source,
   Json cfg_run = Json::object();
   cfg_run["Env"] = options.env;
   if (!options.cmd.empty()) cfg_run["Cmd"] = options.cmd;
+  if (!options.entrypoint.empty()) cfg_run["Entrypoint"] = options.entrypoint;
+  if (!options.exposed_ports.empty()) {
+    Json ports = Json::object();
+    for (const auto& p : options.exposed_ports) {
+      ports[p.find('/') == std::string::npos ? p + "/tcp" : p] = Json::object();
+    }
+    cfg_run["ExposedPorts"] = ports;
+  }
   if (!options.working_dir.empty()) cfg_run["WorkingDir"] = options.working_dir;
   if (!options.user.empty()) cfg_run["User"] = options.user;
   Json config{{"created", created},

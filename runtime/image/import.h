@@ -17,6 +17,8 @@ struct ImportOptions {
   std::vector<std::string> env = {
       "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"};
   std::vector<std::string> cmd;  // empty: none ("/bin/sh" is not assumed)
+  std::vector<std::string> entrypoint;     // empty: none
+  std::vector<std::string> exposed_ports;  // "6379/tcp" or "6379" (tcp), as Dockerfile EXPOSE
   std::string working_dir;
   std::string user;
 };

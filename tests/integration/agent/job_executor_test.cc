@@ -1,11 +1,15 @@
 // The container JobExecutor end to end on a busybox image in a TempDir state root: scripts stop
 // at the first failure, after_script sees CI_JOB_STATUS, artifacts pass between jobs, a cache
 // lives across runs, a timeout kills, cancel stops, secrets are masked, the sources stay
-// untouched, and nothing is left behind (containers, workspaces).
+// untouched, and nothing is left behind (containers, workspaces). Services: a job reaches a
+// service by its aliases in their shared pod network, a broken service is a warning with its
+// output, after_script runs for canceled and timed-out jobs, and no netns or mount remains.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <mutex>
+#include <sstream>
 
 #include "agent/artifact_store.h"
 #include "agent/container_manager.h"
@@ -81,6 +85,26 @@ class JobExecutorTest : public ::testing::Test {
     auto src = list_dir(dir_.file("src"));
     ASSERT_TRUE(src.ok());
     EXPECT_EQ(*src, std::vector<std::string>{"lib"});
+    // No pod network namespace stays pinned, nothing stays mounted under the root.
+    if (path_exists(join_path(root_, "netns"))) {
+      EXPECT_TRUE(list_dir(join_path(root_, "netns")).value().empty()) << "a pod network was left";
+    }
+    std::ifstream in("/proc/self/mountinfo");
+    std::stringstream mounts;
+    mounts << in.rdbuf();
+    EXPECT_EQ(mounts.str().find(root_), std::string::npos) << "a mount was left under the root";
+  }
+
+  // A busybox image that exposes `ports`, for services.
+  void import_service_image(const std::string& ref, std::vector<std::string> ports) {
+    auto store = runtime::image::ImageStore::open(root_);
+    ASSERT_TRUE(store.ok()) << store.error().message();
+    runtime::image::ImportOptions o;
+    o.env = {"PATH=/bin"};
+    o.exposed_ports = std::move(ports);
+    o.cmd = {"/bin/sh"};
+    auto rec = runtime::image::import_rootfs(**store, bundle_.rootfs(), ref, o);
+    ASSERT_TRUE(rec.ok()) << rec.error().message();
   }
 
   JobSpec spec(std::string name, std::vector<std::string> script) {
@@ -253,6 +277,122 @@ TEST_F(JobExecutorTest, ROOT_MissingImageIsAnImagePullFailure) {
   EXPECT_EQ(r.failure_reason, FailureReason::kImagePullFailure) << sink.text();
   EXPECT_NE(r.message.find("absent"), std::string::npos) << r.message;
   EXPECT_NE(sink.text().find("ERROR: Job failed (system failure):"), std::string::npos);
+}
+
+TEST_F(JobExecutorTest, ROOT_NETNS_JobReachesAServiceByEveryAlias) {
+  import_service_image("localhost/web:1", {"8080/tcp"});
+  JobSpec s = spec("with-service",
+                   {"cat /etc/hosts", "wget -q -O - http://cache:8080/",
+                    "wget -q -O - http://web:8080/", "wget -q -O - http://localhost-web:8080/",
+                    "echo \"db name seen by the job: $POSTGRES_DB\""});
+  schema::Service svc;
+  svc.name = "localhost/web:1";
+  svc.alias = "cache, web";
+  // httpd forks into the background unless -f; the page shows the variables it got.
+  svc.command = std::vector<std::string>{
+      "/bin/sh", "-c",
+      "mkdir -p /tmp/www && echo \"hello from the service $CI_JOB_NAME $GREETING\" > "
+      "/tmp/www/index.html && echo service-starting && exec httpd -f -v -p 8080 -h /tmp/www"};
+  svc.variables = {{"GREETING", "hi", {}, {}, true, {}}};
+  s.job.services = {svc};
+  s.job.variables.set("POSTGRES_DB", "app");
+  StringSink sink;
+  JobResult r = run(s, sink);
+  std::string log = sink.text();
+  EXPECT_EQ(r.status, JobStatus::kSuccess) << log;
+  EXPECT_NE(log.find("127.0.0.1\tcache web localhost__web localhost-web"), std::string::npos) << log;
+  size_t first = log.find("hello from the service with-service hi\n");
+  ASSERT_NE(first, std::string::npos) << log;
+  size_t second = log.find("hello from the service with-service hi\n", first + 1);
+  ASSERT_NE(second, std::string::npos) << log;
+  EXPECT_NE(log.find("hello from the service with-service hi\n", second + 1), std::string::npos)
+      << log;
+  EXPECT_NE(log.find("Waiting for services to be up and running (timeout 30 seconds)"),
+            std::string::npos)
+      << log;
+  EXPECT_EQ(log.find("probably didn't start properly"), std::string::npos) << log;
+  EXPECT_EQ(log.find("service-starting"), std::string::npos) << "service output stays out";
+}
+
+TEST_F(JobExecutorTest, ROOT_NETNS_ServiceThatExitsIsAWarningWithItsOutputAndTheJobGoesOn) {
+  import_service_image("localhost/broken:1", {"5432/tcp"});
+  JobSpec s = spec("broken-service", {"echo script ran"});
+  schema::Service svc;
+  svc.name = "localhost/broken:1";
+  svc.command = std::vector<std::string>{"/bin/sh", "-c",
+                                         "echo 'FATAL: no config for' $CI_JOB_NAME; exit 3"};
+  s.job.services = {svc};
+  StringSink sink;
+  JobResult r = run(s, sink);
+  std::string log = sink.text();
+  EXPECT_EQ(r.status, JobStatus::kSuccess) << log;
+  EXPECT_NE(log.find("WARNING: Service localhost/broken:1 probably didn't start properly."),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("service 'localhost/broken:1' exited with code 3"), std::string::npos) << log;
+  EXPECT_NE(log.find("FATAL: no config for broken-service"), std::string::npos) << log;
+  EXPECT_NE(log.find("script ran\n"), std::string::npos) << log;
+}
+
+TEST_F(JobExecutorTest, ROOT_NETNS_ServicePortThatNeverOpensIsBoundedByTheTimeout) {
+  import_service_image("localhost/mute:1", {"9999/tcp"});
+  JobSpec s = spec("mute-service", {"echo script ran"});
+  schema::Service svc;
+  svc.name = "localhost/mute:1";
+  svc.command = std::vector<std::string>{"/bin/sh", "-c", "echo listening soon; exec sleep 600"};
+  s.job.services = {svc};
+  s.services_wait_timeout_seconds = 1;
+  StringSink sink;
+  JobResult r = run(s, sink);
+  std::string log = sink.text();
+  EXPECT_EQ(r.status, JobStatus::kSuccess) << log;
+  EXPECT_NE(log.find("port 9999/tcp did not accept a connection within 1s"), std::string::npos)
+      << log;
+  EXPECT_NE(log.find("listening soon"), std::string::npos) << log;
+}
+
+TEST_F(JobExecutorTest, ROOT_NETNS_CancelWhileWaitingForServicesRunsAfterScriptAndCleansUp) {
+  import_service_image("localhost/mute:1", {"9999/tcp"});
+  JobSpec s = spec("cancel-in-wait", {"echo never"});
+  s.job.after_script = {"echo \"after_script status=$CI_JOB_STATUS\""};
+  schema::Service svc;
+  svc.name = "localhost/mute:1";
+  svc.command = std::vector<std::string>{"sleep", "600"};
+  s.job.services = {svc};
+  s.services_wait_timeout_seconds = 3600;
+  std::stop_source stop;
+  StringSink sink;
+  sink.on_write_ = [&](const std::string& text) {
+    if (text.find("Waiting for services") != std::string::npos) stop.request_stop();
+  };
+  JobResult r = run(s, sink, stop.get_token());
+  std::string log = sink.text();
+  EXPECT_EQ(r.status, JobStatus::kCanceled) << log;
+  EXPECT_EQ(log.find("never\n"), std::string::npos) << log;
+  EXPECT_NE(log.find("after_script status=canceled\n"), std::string::npos) << log;
+}
+
+TEST_F(JobExecutorTest, ROOT_AfterScriptRunsWhenCanceledAndWhenTimedOut) {
+  JobSpec c = spec("cancel", {"echo waiting-for-cancel", "sleep 120"});
+  c.job.after_script = {"echo \"after_script status=$CI_JOB_STATUS\""};
+  std::stop_source stop;
+  StringSink canceled;
+  canceled.on_write_ = [&](const std::string& text) {
+    if (text.find("waiting-for-cancel\n") != std::string::npos) stop.request_stop();
+  };
+  JobResult r = run(c, canceled, stop.get_token());
+  EXPECT_EQ(r.status, JobStatus::kCanceled) << canceled.text();
+  EXPECT_NE(canceled.text().find("after_script status=canceled\n"), std::string::npos)
+      << canceled.text();
+
+  JobSpec t = spec("timeout", {"sleep 120"});
+  t.job.timeout_seconds = 1;
+  t.job.after_script = {"echo \"after_script status=$CI_JOB_STATUS\""};
+  StringSink timed_out;
+  JobResult tr = run(t, timed_out);
+  EXPECT_EQ(tr.failure_reason, FailureReason::kJobExecutionTimeout) << timed_out.text();
+  EXPECT_NE(timed_out.text().find("after_script status=timedout\n"), std::string::npos)
+      << timed_out.text();
 }
 
 }  // namespace

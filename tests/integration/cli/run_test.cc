@@ -1,7 +1,8 @@
 // `gantry run` end to end, as root, through the binary: the examples run with their expected
 // output, exit codes and artifacts; a cache is reused by a second run; --secret values are
 // masked on the terminal and in the logs; a job's timeout stops it; SIGINT cancels a running
-// pipeline with exit 130; and after every run nothing is left (mounts, bundles, runtime state).
+// pipeline with exit 130; a job reaches its service by alias; and after every run nothing is
+// left (mounts, bundles, runtime state, pod networks).
 // The busybox image is imported once per suite into the suite's own state root. The Debian
 // examples (c-project, services) need images built by scripts/debian-image.sh and are skipped
 // with the command to run unless GANTRY_TEST_DEBIAN_IMAGES=1.
@@ -278,6 +279,38 @@ TEST_F(GantryRunTest, ROOT_InterruptCancelsTheRunningJobAndExits130) {
   EXPECT_EQ(out.find("should-not-run"), std::string::npos) << out;
   EXPECT_NE(summary_row(out, "long").find("canceled"), std::string::npos) << out;
   EXPECT_NE(summary_row(out, "after").find("canceled (not started)"), std::string::npos) << out;
+}
+
+// A service from an image that EXPOSEs its port: the run waits for the port, then the job
+// reaches the service by its explicit and its default alias; after_script runs; the service's
+// container and the pod network are gone afterwards (expect_nothing_left).
+TEST_F(GantryRunTest, ROOT_NETNS_AJobReachesItsServiceByAlias) {
+  testing::TestBundle bundle;
+  auto imported = run_subprocess({GANTRY_BIN, "--root", state_->path(), "image", "import",
+                                  bundle.rootfs(), "gantry.local/web:1", "--expose", "8080"});
+  ASSERT_TRUE(imported.ok() && imported->exit_code == 0)
+      << (imported.ok() ? imported->err : imported.error().message());
+  write_pipeline(
+      "image: gantry.local/busybox:latest\n"
+      "test:\n"
+      "  services:\n"
+      "    - name: gantry.local/web:1\n"
+      "      alias: web\n"
+      "      command: [/bin/sh, -c, 'mkdir -p /tmp/www && echo \"hello-from-$PAGE\" >"
+      " /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www']\n"
+      "      variables:\n"
+      "        PAGE: web\n"
+      "  script:\n"
+      "    - wget -q -O - http://web:8080/\n"
+      "    - wget -q -O - http://gantry.local__web:8080/ | sed s/^/again-/\n"
+      "  after_script:\n"
+      "    - echo \"after $CI_JOB_STATUS\"\n");
+  auto r = run({});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("test | hello-from-web\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("test | again-hello-from-web\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("test | after success\n"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("probably didn't start properly"), std::string::npos) << r.out;
 }
 
 // The Debian examples need their images; building them takes minutes, so they run on demand.

@@ -65,6 +65,7 @@ class JobExecutorUnitTest : public ::testing::Test {
     env.network = NetworkMode::kNone;
     JobResult r = make_container_job_executor()->run(spec_, env, stop);
     EXPECT_TRUE(fake_.live.empty()) << "a container was left behind";
+    EXPECT_TRUE(fake_.pods.empty()) << "a pod network was left behind";
     EXPECT_TRUE(list_dir(dir_.file("builds")).value().empty()) << "a workspace was left behind";
     return r;
   }
@@ -143,7 +144,7 @@ TEST_F(JobExecutorUnitTest, TimeoutIsJobExecutionTimeout) {
       << sink_.text;
 }
 
-TEST_F(JobExecutorUnitTest, CanceledSkipsAfterScriptAndUploads) {
+TEST_F(JobExecutorUnitTest, CanceledRunsAfterScriptWithCanceledStatusButNoUploads) {
   spec_.job.after_script = {"echo after"};
   schema::Artifacts a;
   a.paths = {"in.txt"};
@@ -152,11 +153,28 @@ TEST_F(JobExecutorUnitTest, CanceledSkipsAfterScriptAndUploads) {
   Step s = exits(143);
   s.exit.canceled = true;
   fake_.steps.push_back(s);
-  JobResult r = run();
+  fake_.steps.push_back(exits(0, {"after ran\n"}));
+  std::stop_source stop;
+  stop.request_stop();  // as the cancel that stopped the script left it
+  JobResult r = run(stop.get_token());
   EXPECT_EQ(r.status, JobStatus::kCanceled);
   EXPECT_EQ(r.failure_reason, FailureReason::kCanceled);
-  EXPECT_EQ(fake_.created.size(), 1u);  // no after_script container
+  ASSERT_EQ(fake_.created.size(), 2u);  // GitLab 17.0+: after_script runs for canceled jobs
+  EXPECT_TRUE(has_env(fake_.created[1], "CI_JOB_STATUS=canceled"));
+  EXPECT_NE(sink_.text.find("after ran"), std::string::npos) << sink_.text;
   EXPECT_FALSE(r.artifacts_locator.has_value());
+}
+
+TEST_F(JobExecutorUnitTest, TimedOutJobRunsAfterScriptWithTimedoutStatus) {
+  spec_.job.after_script = {"echo after"};
+  Step s = exits(137);
+  s.exit.timed_out = true;
+  fake_.steps.push_back(s);
+  fake_.steps.push_back(exits(0));
+  JobResult r = run();
+  EXPECT_EQ(r.failure_reason, FailureReason::kJobExecutionTimeout);
+  ASSERT_EQ(fake_.created.size(), 2u);
+  EXPECT_TRUE(has_env(fake_.created[1], "CI_JOB_STATUS=timedout"));
 }
 
 TEST_F(JobExecutorUnitTest, RuntimeErrorIsRunnerSystemFailure) {
@@ -278,13 +296,114 @@ TEST_F(JobExecutorUnitTest, CoverageComesFromTheLog) {
   EXPECT_FALSE(run().coverage.has_value());
 }
 
-TEST_F(JobExecutorUnitTest, ServicesAreRefusedByName) {
+TEST_F(JobExecutorUnitTest, ServicesShareThePodWithTheJobAndGoAfterAfterScript) {
   schema::Service svc;
-  svc.name = "redis:7";
+  svc.name = "registry.example/group/redis:7";
+  svc.alias = "cache";
+  svc.variables = {{"REDIS_ARGS", "--port 6379", {}, {}, true, {}}};
   spec_.job.services = {svc};
+  spec_.job.after_script = {"echo after"};
+  fake_.pullable.insert(svc.name);
+  fake_.steps.push_back(exits(0));
+  fake_.steps.push_back(exits(0));
   JobResult r = run();
-  EXPECT_EQ(r.failure_reason, FailureReason::kRunnerSystemFailure);
-  EXPECT_NE(r.message.find("redis:7"), std::string::npos);
+  ASSERT_EQ(r.status, JobStatus::kSuccess) << sink_.text;
+  ASSERT_EQ(fake_.created.size(), 3u);
+  const auto& service = fake_.created[0];
+  const auto& job = fake_.created[1];
+  EXPECT_EQ(service.image, svc.name);
+  EXPECT_TRUE(has_env(service, "REDIS_ARGS=--port 6379"));
+  EXPECT_TRUE(has_env(service, "CI_JOB_ID=7")) << "services get the job's variables";
+  EXPECT_EQ(job.network.mode, ContainerNetwork::Mode::kJoin);
+  EXPECT_EQ(service.network.mode, ContainerNetwork::Mode::kJoin);
+  EXPECT_EQ(job.network.netns_path, service.network.netns_path);
+  ASSERT_EQ(job.extra_hosts.size(), 1u);
+  EXPECT_EQ(job.extra_hosts[0].address, "127.0.0.1");
+  EXPECT_EQ(job.extra_hosts[0].names,
+            (std::vector<std::string>{"cache", "registry.example__group__redis",
+                                      "registry.example-group-redis"}));
+  EXPECT_EQ(fake_.created[2].extra_hosts, job.extra_hosts) << "after_script sees the services too";
+
+  // Order: pod, service up, script, after_script, then the service goes, then the pod.
+  auto ev = fake_.events_snapshot();
+  std::vector<std::string> kinds;
+  for (const auto& e : ev) kinds.push_back(e.substr(0, e.rfind(' ')));
+  ASSERT_EQ(ev.size(), 12u) << ::testing::PrintToString(ev);
+  EXPECT_EQ(ev[0].rfind("pod create job-7-", 0), 0u) << ev[0];
+  EXPECT_EQ(ev[1], "create fake1 " + svc.name);
+  EXPECT_EQ(ev[2], "start fake1");
+  EXPECT_EQ(ev[3], "create fake2 busybox:1");
+  EXPECT_EQ(ev[4], "run fake2");
+  EXPECT_EQ(ev[5], "remove fake2");
+  EXPECT_EQ(ev[6], "create fake3 busybox:1");
+  EXPECT_EQ(ev[7], "run fake3");
+  EXPECT_EQ(ev[8], "remove fake3");
+  EXPECT_EQ(ev[9], "stop fake1");
+  EXPECT_EQ(ev[10], "remove fake1");
+  EXPECT_EQ(ev[11], "pod destroy " + ev[0].substr(std::string("pod create ").size()));
+  EXPECT_NE(sink_.text.find("Starting service registry.example/group/redis:7 ..."),
+            std::string::npos)
+      << sink_.text;
+}
+
+TEST_F(JobExecutorUnitTest, AServiceThatFailsIsAWarningAndTheJobGoesOn) {
+  schema::Service svc;
+  svc.name = "db:1";
+  spec_.job.services = {svc};
+  fake_.present.insert("db:1");
+  fake_.configs["db:1"].exposed_ports = {"5432/tcp"};
+  testing::FakeContainerManager::ServiceBehavior b;
+  b.output = "initdb: error: invalid locale settings\n";
+  b.exits = ContainerExit{1, 0, false, false, false};
+  fake_.services["db:1"] = b;
+  fake_.steps.push_back(exits(0));
+  JobResult r = run();
+  EXPECT_EQ(r.status, JobStatus::kSuccess) << sink_.text;
+  EXPECT_NE(sink_.text.find("Waiting for services to be up and running (timeout 30 seconds)"),
+            std::string::npos)
+      << sink_.text;
+  EXPECT_NE(sink_.text.find("WARNING: Service db:1 probably didn't start properly."),
+            std::string::npos)
+      << sink_.text;
+  EXPECT_NE(sink_.text.find("initdb: error: invalid locale settings"), std::string::npos)
+      << sink_.text;
+}
+
+TEST_F(JobExecutorUnitTest, AServiceImageThatCannotBePulledIsImagePullFailure) {
+  schema::Service svc;
+  svc.name = "registry.example/none:1";
+  spec_.job.services = {svc};
+  spec_.job.after_script = {"echo after"};
+  JobResult r = run();
+  EXPECT_EQ(r.failure_reason, FailureReason::kImagePullFailure);
+  EXPECT_EQ(r.message, "service 'registry.example/none:1': pull image 'registry.example/none:1': "
+                       "manifest unknown");
+  EXPECT_TRUE(fake_.created.empty()) << "neither the script nor after_script ran";
+}
+
+TEST_F(JobExecutorUnitTest, ServicesInHostModeUseTheHostNetworkAndNoPod) {
+  schema::Service svc;
+  svc.name = "db:1";
+  svc.alias = "db";
+  spec_.job.services = {svc};
+  fake_.present.insert("db:1");
+  fake_.steps.push_back(exits(0));
+  JobEnvironment env;
+  env.source_dir = dir_.file("src");
+  env.log = &sink_;
+  env.artifacts = &store_;
+  env.work_dir = dir_.file("builds");
+  env.containers = &fake_;
+  env.network = NetworkMode::kHost;
+  JobResult r = make_container_job_executor()->run(spec_, env, {});
+  EXPECT_EQ(r.status, JobStatus::kSuccess) << sink_.text;
+  ASSERT_EQ(fake_.created.size(), 2u);
+  EXPECT_EQ(fake_.created[0].network.mode, ContainerNetwork::Mode::kHost);
+  EXPECT_EQ(fake_.created[1].network.mode, ContainerNetwork::Mode::kHost);
+  ASSERT_EQ(fake_.created[1].extra_hosts.size(), 1u);
+  EXPECT_EQ(fake_.created[1].extra_hosts[0].names, (std::vector<std::string>{"db"}));
+  EXPECT_TRUE(fake_.live.empty());
+  for (const auto& e : fake_.events_snapshot()) EXPECT_EQ(e.rfind("pod", 0), std::string::npos) << e;
 }
 
 }  // namespace

@@ -37,6 +37,7 @@ JobSpec sample_spec() {
   s.masked_values = {"hunter2"};
   s.default_image = "debian:12";
   s.default_timeout_seconds = 1800;
+  s.services_wait_timeout_seconds = 45;
   return s;
 }
 
@@ -69,6 +70,7 @@ TEST(JobSpecJsonTest, RoundTripKeepsEveryField) {
   EXPECT_EQ(back->masked_values, s.masked_values);
   EXPECT_EQ(back->default_image, "debian:12");
   EXPECT_EQ(back->default_timeout_seconds, 1800);
+  EXPECT_EQ(back->services_wait_timeout_seconds, 45);
   // A second trip is a fixed point.
   EXPECT_EQ(job_spec_to_json(*back), job_spec_to_json(s));
 }
