@@ -155,6 +155,8 @@ class JobRun {
          JobEnvironment& env, std::stop_token stop)
       : options_(options), spec_(spec), env_(env), stop_(std::move(stop)),
         log_(env.log, spec.masked_values), service_log_(log_) {}
+  // Also on an exception out of run(): services and the pod network never outlive the job.
+  ~JobRun() { stop_services(); }
 
   schema::JobResult run();
 
