@@ -165,11 +165,15 @@ Result<pid_t> spawn_in_container(const ExecRequest& request) {
   return pid;
 }
 
-Result<int> exec_in_container(const ExecRequest& request) {
-  GANTRY_ASSIGN_OR_RETURN(pid_t pid, spawn_in_container(request));
+Result<int> wait_spawned(pid_t pid) {
   int code = wait_exit_code(pid);
   if (code < 0) return sys_error("wait for exec'd process " + std::to_string(pid));
   return code;
+}
+
+Result<int> exec_in_container(const ExecRequest& request) {
+  GANTRY_ASSIGN_OR_RETURN(pid_t pid, spawn_in_container(request));
+  return wait_spawned(pid);
 }
 
 }  // namespace gantry::runtime

@@ -31,6 +31,9 @@ struct ExecRequest {
 // Error naming the step, with the process reaped). The caller waits for it.
 Result<pid_t> spawn_in_container(const ExecRequest& request);
 
+// Waits for a process spawn_in_container() started: its exit code, or 128+N for signal N.
+Result<int> wait_spawned(pid_t pid);
+
 // spawn_in_container() then waits: the exit code, or 128+N when signal N ended it.
 Result<int> exec_in_container(const ExecRequest& request);
 

@@ -157,6 +157,7 @@ class ConfigParser {
   }
 
   Result<ContainerSpec> parse(const Json& config, const std::string& bundle) const;
+  Status parse_process(const Json& j, Process& process) const;
 
  private:
   Error type_error(const Json& j, const std::string& path, std::string_view want) const {
@@ -168,7 +169,6 @@ class ConfigParser {
 
   Status parse_root(const Json& j, const std::string& bundle, ContainerSpec& spec) const;
   Status parse_mounts(const Json& j, ContainerSpec& spec) const;
-  Status parse_process(const Json& j, Process& process) const;
   Status parse_capabilities(const Json& j, const std::string& path, Capabilities& caps) const;
   Status parse_hooks(const Json& j, Hooks& hooks) const;
   Status parse_hook_list(const Json& j, const std::string& path, std::vector<Hook>& out) const;
@@ -815,6 +815,12 @@ Result<NamespaceType> parse_namespace_type(std::string_view name) {
 Result<ContainerSpec> parse_oci_config(const Json& config, const std::string& bundle,
                                        std::string_view source) {
   return ConfigParser(source).parse(config, bundle);
+}
+
+Result<Process> parse_oci_process(const Json& process, std::string_view source) {
+  Process p;
+  GANTRY_TRY(ConfigParser(source).parse_process(process, p));
+  return p;
 }
 
 Result<ContainerSpec> load_oci_config(const std::string& bundle_dir) {

@@ -31,6 +31,10 @@ inline constexpr std::string_view kAnnotationOverlayWork = "io.gantry.rootfs.ove
 Result<ContainerSpec> parse_oci_config(const Json& config, const std::string& bundle,
                                        std::string_view source = "config.json");
 
+// A `process` object alone (what `runtime exec --process FILE` reads), checked as in a config:
+// errors name `source` and the field ("process.json: process.args: required").
+Result<Process> parse_oci_process(const Json& process, std::string_view source);
+
 // Reads `<bundle>/config.json`, parses it, and checks that what it names on the host exists:
 // the root directory, bind-mount sources, hook programs. `bundle` may be relative; the spec's
 // bundle field is made absolute.

@@ -73,7 +73,13 @@ struct ExecOptions {
   std::string user;               // "UID[:GID]"; empty: the container's process user
   bool tty = false;               // needs console_socket
   std::string console_socket;
+  // --process FILE: the whole process (an OCI `process` object, as containerd passes it),
+  // instead of args/cwd/env/user/tty.
+  std::string process_file;
+  bool detach = false;   // return 0 once the process has exec'd; the caller reaps it
+  std::string pid_file;  // the process's host pid, written once it has exec'd
 };
+// The process's exit code (128+N for signal N), or 0 with `detach` once it has started.
 Result<int> exec(const RuntimeOptions& rt, const ExecOptions& options);
 
 // events --stats: one usage object for the container's cgroup.

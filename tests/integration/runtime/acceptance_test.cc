@@ -331,5 +331,78 @@ TEST_F(RuntimeAcceptanceTest, ROOT_ExecRunsInTheRunningContainersNamespaces) {
   ASSERT_TRUE(del.ok() && del->exit_code == 0) << (del.ok() ? del->err : "");
 }
 
+TEST_F(RuntimeAcceptanceTest, ROOT_RuncCallersFlagsExecProcessFileDetachAndJsonLog) {
+  // What containerd's shim passes: --log/--log-format json globally, exec --process --detach
+  // --pid-file.
+  auto b = bundle({"/bin/sh", "-c", "echo ready > /tmp/ready; exec sleep 1000"});
+  b->config()["root"]["readonly"] = false;
+  b->save();
+  std::string id = "acc-runc-flags-" + std::to_string(::getpid());
+  std::string log = state_.file("runtime.log");
+  auto gantry = [&](std::vector<std::string> args) {
+    std::vector<std::string> argv = {GANTRY_BIN, "runtime", "--root", state_.path(),
+                                     "--log", log, "--log-format", "json"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_subprocess(argv, {.timeout = std::chrono::seconds(60)});
+  };
+  // The created init keeps the runtime's stdout and stderr: send them to a file, not a pipe.
+  std::string create_out = state_.file("create.out");
+  auto created = run_subprocess({"/bin/sh", "-c",
+                                 "exec \"$0\" runtime --root \"$1\" --log \"$2\" --log-format json "
+                                 "create --bundle \"$3\" \"$4\" >\"$5\" 2>&1",
+                                 GANTRY_BIN, state_.path(), log, b->dir(), id, create_out});
+  ASSERT_TRUE(created.ok() && created->exit_code == 0) << read_file(create_out).value_or("");
+  auto started = gantry({"start", id});
+  ASSERT_TRUE(started.ok() && started->exit_code == 0) << (started.ok() ? started->err : "");
+
+  Json process = b->config()["process"];
+  process["args"] = {"/bin/sh", "-c", "cat /tmp/ready > /tmp/seen; echo $FROM_FILE >> /tmp/seen"};
+  process["env"] = {"PATH=/bin", "FROM_FILE=process-json"};
+  std::string process_file = state_.file("process.json");
+  ASSERT_TRUE(write_file(process_file, process.dump()).ok());
+  std::string pid_file = state_.file("exec.pid");
+  ASSERT_TRUE(wait_until([&] {
+    auto r = gantry({"exec", id, "--", "/bin/cat", "/tmp/ready"});
+    return r.ok() && r->out == "ready\n";
+  })) << "the container never became ready";
+  auto exec = gantry({"exec", "--process", process_file, "--detach", "--pid-file", pid_file, id});
+  ASSERT_TRUE(exec.ok());
+  EXPECT_EQ(exec->exit_code, 0) << exec->err;
+  auto pid = read_file(pid_file);
+  ASSERT_TRUE(pid.ok());
+  EXPECT_GT(std::stoi(*pid), 1);
+  ASSERT_TRUE(wait_until([&] {
+    auto r = gantry({"exec", id, "--", "/bin/cat", "/tmp/seen"});
+    return r.ok() && r->out == "ready\nprocess-json\n";
+  })) << "the detached process never ran";
+
+  // Both a command and --process: refused, and the error is also a JSON record in the log.
+  auto both = gantry({"exec", "--process", process_file, id, "--", "/bin/true"});
+  ASSERT_TRUE(both.ok());
+  EXPECT_NE(both->exit_code, 0);
+  EXPECT_NE(both->err.find("describes the whole process"), std::string::npos) << both->err;
+  auto systemd = gantry({"--systemd-cgroup", "state", id});
+  ASSERT_TRUE(systemd.ok());
+  EXPECT_NE(systemd->exit_code, 0);
+  EXPECT_NE(systemd->err.find("--systemd-cgroup"), std::string::npos) << systemd->err;
+  auto text = read_file(log);
+  ASSERT_TRUE(text.ok());
+  std::vector<Json> errors;
+  size_t start = 0;
+  while (start < text->size()) {
+    size_t nl = text->find('\n', start);
+    Json j = Json::parse(text->substr(start, nl - start));  // every line is one JSON record
+    if (j["level"] == "error") errors.push_back(j);
+    start = nl + 1;
+  }
+  ASSERT_EQ(errors.size(), 2u) << *text;
+  EXPECT_NE(errors[0]["msg"].get<std::string>().find("describes the whole process"),
+            std::string::npos);
+  EXPECT_NE(errors[1]["msg"].get<std::string>().find("--systemd-cgroup"), std::string::npos);
+
+  auto del = gantry({"delete", "--force", id});
+  ASSERT_TRUE(del.ok() && del->exit_code == 0) << (del.ok() ? del->err : "");
+}
+
 }  // namespace
 }  // namespace gantry

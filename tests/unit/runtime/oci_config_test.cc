@@ -571,5 +571,20 @@ TEST_F(LoadOciConfigTest, MissingHookProgram) {
             "config.json: hooks.poststart[0].path: '/no/such/hook' is not an executable file");
 }
 
+TEST(OciConfigTest, AProcessAloneParsesAsInAConfigAndNamesItsFile) {
+  Json process = base_config()["process"];
+  process["args"] = {"/bin/echo", "exec'd"};
+  process["cwd"] = "/tmp";
+  auto p = parse_oci_process(process, "/run/p.json");
+  ASSERT_TRUE(p.ok()) << p.error().message();
+  EXPECT_EQ(p->args, (std::vector<std::string>{"/bin/echo", "exec'd"}));
+  EXPECT_EQ(p->cwd, "/tmp");
+  process.erase("args");
+  EXPECT_EQ(parse_oci_process(process, "/run/p.json").error().message(),
+            "/run/p.json: process.args: required");
+  EXPECT_EQ(parse_oci_process(Json::array(), "/run/p.json").error().code(),
+            ErrorCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace gantry::runtime
