@@ -163,6 +163,7 @@ class JobRun {
  private:
   Status prepare_image();
   Status prepare_workspace();
+  Status prepare_network();
   void set_variables();
   Status start_services();
   Status wait_for_services();
@@ -234,7 +235,8 @@ schema::JobResult JobRun::run() {
   if (st.ok()) st = prepare_workspace();
   if (st.ok()) {
     set_variables();
-    st = start_services();
+    st = prepare_network();
+    if (st.ok()) st = start_services();
   }
   // Past here the job is under way (GitLab's build stages): after_script will run. A service
   // that could not start fails the job while it is still being prepared, as the runner's.
@@ -334,9 +336,6 @@ Status JobRun::prepare_image() {
     return record.error();
   }
   log_.info("Using image " + image_ + " with digest " + record->digest + " ...");
-  if (env_.network == NetworkMode::kBridge) {
-    log_.warning("network mode 'bridge' is not available yet: the job has loopback only");
-  }
   return ok_status();
 }
 
@@ -394,6 +393,33 @@ void JobRun::set_variables() {
   if (!spec_.project_path.empty()) vars_.set("CI_PROJECT_PATH", spec_.project_path);
 }
 
+// One network namespace for the job and its services (a pod): on the bridge in bridge mode, else
+// loopback only when there are services to share it with. The host's network needs none; a
+// job alone with `none` gets a fresh namespace per container.
+Status JobRun::prepare_network() {
+  bool bridge = env_.network == NetworkMode::kBridge;
+  if (env_.network == NetworkMode::kHost) return ok_status();
+  if (!bridge && spec_.job.services.empty()) return ok_status();
+  PodNetworkOptions po;
+  if (bridge) {
+    po.mode = PodNetworkMode::kBridge;
+    po.bridge = env_.bridge;
+  }
+  // The workspace's unique name names it.
+  std::string id = workspace_.substr(workspace_.rfind('/') + 1);
+  auto pod = env_.containers->create_pod_network(id, po);
+  if (!pod.ok()) {
+    outcome_.fail(FailureReason::kRunnerSystemFailure, pod.error().message());
+    return std::move(pod).error();
+  }
+  pod_ = *pod;
+  if (bridge) {
+    log_.info("Network: address " + pod_->address + " on bridge " + pod_->bridge + " (gateway " +
+              pod_->gateway + ")");
+  }
+  return ok_status();
+}
+
 Status JobRun::start_services() {
   const auto& services = spec_.job.services;
   if (services.empty()) return ok_status();
@@ -404,19 +430,11 @@ Status JobRun::start_services() {
                {"gantry.job.name", spec_.job.name},
                {"gantry.pipeline.id", std::to_string(spec_.pipeline_id)}};
   so.debug = vars_.value_of("CI_DEBUG_SERVICES") == "true";
-  if (env_.network == NetworkMode::kHost) {
-    so.network.mode = ContainerNetwork::Mode::kHost;
-  } else {
-    // One namespace for the job and its services: the workspace's unique name names it.
-    std::string id = workspace_.substr(workspace_.rfind('/') + 1);
-    auto pod = env_.containers->create_pod_network(id);
-    if (!pod.ok()) {
-      outcome_.fail(FailureReason::kRunnerSystemFailure, pod.error().message());
-      return std::move(pod).error();
-    }
-    pod_ = *pod;
+  if (pod_) {
     so.network = {ContainerNetwork::Mode::kJoin, pod_->netns_path, pod_->address};
     so.address = pod_->address;
+  } else {
+    so.network.mode = ContainerNetwork::Mode::kHost;
   }
   services_ = std::make_unique<ServiceSet>(std::move(so), service_log_);
   Status st = services_->start(services, vars_, stop_);

@@ -152,9 +152,11 @@ class ContainerManager {
   virtual Result<runtime::image::ImageConfig> image_config(
       const runtime::image::ImageRecord& record) = 0;
 
-  // A pod network (agent/network.h) under this manager's root, for a job and its services;
-  // destroy is idempotent. Containers join it with ContainerNetwork::Mode::kJoin.
-  virtual Result<PodNetwork> create_pod_network(const std::string& id) = 0;
+  // A pod network (agent/network.h) under this manager's root, for a job and its services,
+  // loopback only or on a bridge (`options`); destroy is idempotent. Containers join it with
+  // ContainerNetwork::Mode::kJoin.
+  virtual Result<PodNetwork> create_pod_network(const std::string& id,
+                                                const PodNetworkOptions& options) = 0;
   virtual Status destroy_pod_network(const std::string& id) = 0;
 
   // Every container under the root, oldest first.

@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "agent/bridge_network.h"
 #include "common/result.h"
 #include "pipeline-schema/job_spec.h"
 
@@ -65,6 +66,7 @@ struct JobEnvironment {
   // Registry options for pulls (auth, --insecure, --ca); null: defaults.
   const runtime::image::PullOptions* pull_options = nullptr;
   NetworkMode network = NetworkMode::kBridge;
+  BridgeConfig bridge;  // kBridge: the bridge network (default gantry0, 10.89.0.0/16)
   std::string builds_dir = "/builds";  // CI_BUILDS_DIR inside the container
 };
 

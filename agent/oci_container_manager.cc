@@ -175,8 +175,9 @@ Result<image::ImageConfig> OciContainerManager::image_config(const image::ImageR
   return store_->config(record);
 }
 
-Result<PodNetwork> OciContainerManager::create_pod_network(const std::string& id) {
-  return agent::create_pod_network(options_.root, id);
+Result<PodNetwork> OciContainerManager::create_pod_network(const std::string& id,
+                                                          const PodNetworkOptions& options) {
+  return agent::create_pod_network(options_.root, id, options);
 }
 
 Status OciContainerManager::destroy_pod_network(const std::string& id) {

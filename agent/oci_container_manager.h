@@ -38,7 +38,8 @@ class OciContainerManager final : public ContainerManager {
   Status remove(const std::string& id_or_name) override;
   Result<runtime::image::ImageConfig> image_config(
       const runtime::image::ImageRecord& record) override;
-  Result<PodNetwork> create_pod_network(const std::string& id) override;
+  Result<PodNetwork> create_pod_network(const std::string& id,
+                                        const PodNetworkOptions& options) override;
   Status destroy_pod_network(const std::string& id) override;
   Result<std::vector<ContainerInfo>> list() override;
   Result<ContainerInfo> inspect(const std::string& id_or_name) override;

@@ -36,6 +36,7 @@ struct AgentOptions {
   int concurrency = 1;
   std::string oci_runtime;
   std::string network = "bridge";
+  std::string bridge, subnet;  // --network bridge: which bridge network
   std::string state_dir;
   std::string default_image;
   int grace_seconds = 300;
@@ -116,6 +117,15 @@ int run_agent(const AgentOptions& o, const CommandContext& ctx) {
   }
   auto network = agent::parse_network_mode(o.network);
   if (!network.ok()) return report_error(network.error().with_context("--network"));
+  agent::BridgeConfig bridge = agent::bridge_config_for(o.bridge, o.subnet);
+  if (*network == agent::NetworkMode::kBridge) {
+    if (auto st = agent::check_bridge_config(bridge); !st.ok()) {
+      return report_error(st.error().with_context("--bridge/--subnet"));
+    }
+  } else if (!o.bridge.empty() || !o.subnet.empty()) {
+    return report_error(Error(ErrorCode::kInvalidArgument,
+                              "--bridge and --subnet need --network bridge"));
+  }
 
   if (::pipe2(g_signal_pipe, O_CLOEXEC) != 0) return report_error(sys_error("pipe"));
   struct sigaction sa {};
@@ -177,6 +187,7 @@ int run_agent(const AgentOptions& o, const CommandContext& ctx) {
   dopts.poll_wait = std::chrono::seconds(std::clamp(o.poll_wait_seconds, 1, 30));
   dopts.grace = std::chrono::seconds(std::max(0, o.grace_seconds));
   dopts.network = *network;
+  dopts.bridge = bridge;
   dopts.default_image = o.default_image;
   agent::AgentDaemon daemon(dopts, client, *executor, containers->get(), checkout);
   daemon_ptr = &daemon;
@@ -206,6 +217,9 @@ void setup_agent_command(CLI::App& command, CommandContext& ctx) {
                      "OCI runtime for job containers: crun, runc or a path (default: gantry's own)");
   command.add_option("--network", o->network, "Job network: bridge, none or host")
       ->capture_default_str();
+  command.add_option("--bridge", o->bridge, "--network bridge: the bridge (default gantry0)");
+  command.add_option("--subnet", o->subnet,
+                     "--network bridge: the bridge's subnet (default 10.89.0.0/16)");
   command.add_option("--state-dir", o->state_dir,
                      "Agent state: token, git mirrors, job dirs, caches (default: <root>/agent)");
   command.add_option("--default-image", o->default_image, "Image for jobs that name none");

@@ -38,6 +38,7 @@ struct RunOptions {
   std::vector<std::string> jobs;
   std::vector<std::string> secrets;
   std::string network = "bridge";
+  std::string bridge, subnet;  // --network bridge: which bridge network
   unsigned parallelism = 0;
   std::string default_image;
   std::string oci_runtime;
@@ -206,6 +207,15 @@ class ConsoleObserver : public agent::RunObserver {
 int run_pipeline(RunOptions o, const GlobalOptions& global) {
   auto network = agent::parse_network_mode(o.network);
   if (!network.ok()) return report_error(network.error().with_context("run: --network"));
+  agent::BridgeConfig bridge = agent::bridge_config_for(o.bridge, o.subnet);
+  if (*network == agent::NetworkMode::kBridge) {
+    if (auto st = agent::check_bridge_config(bridge); !st.ok()) {
+      return report_error(st.error().with_context("run: --bridge/--subnet"));
+    }
+  } else if (!o.bridge.empty() || !o.subnet.empty()) {
+    return report_error(Error(ErrorCode::kInvalidArgument,
+                              "run: --bridge and --subnet need --network bridge"));
+  }
   if (o.services_timeout < 0) {
     return report_error(Error(ErrorCode::kInvalidArgument,
                               "run: --wait-for-services-timeout " +
@@ -292,6 +302,7 @@ int run_pipeline(RunOptions o, const GlobalOptions& global) {
   }
   env.containers = manager->get();
   env.network = *network;
+  env.bridge = bridge;
 
   agent::PipelineRunInfo info;
   info.pipeline_id = run_number;
@@ -376,6 +387,9 @@ void setup_run_command(CLI::App& command, CommandContext& ctx) {
       ->allow_extra_args(false);
   command.add_option("--network", opts->network, "Job network: bridge, none or host")
       ->capture_default_str();
+  command.add_option("--bridge", opts->bridge, "--network bridge: the bridge (default gantry0)");
+  command.add_option("--subnet", opts->subnet,
+                     "--network bridge: the bridge's subnet (default 10.89.0.0/16)");
   command.add_option("--default-image", opts->default_image,
                      "Image for jobs that name none");
   command.add_option("--oci-runtime", opts->oci_runtime,

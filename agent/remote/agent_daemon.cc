@@ -269,6 +269,7 @@ schema::JobResult AgentDaemon::execute(RunningJob& job, const Lease& lease, LogS
   env.work_dir = join_path(options_.state_dir, "builds");
   env.containers = containers_;
   env.network = options_.network;
+  env.bridge = options_.bridge;
   schema::JobResult result = executor_.run(*spec, env, job.stop.get_token());
   if (job.shut_down && !job.canceled && result.status != schema::JobStatus::kSuccess) {
     // Not the user's doing: report a system failure so `retry:` may run it again elsewhere.

@@ -35,6 +35,7 @@ struct AgentDaemonOptions {
   // After the grace, how long stopped jobs get to upload their log and report.
   std::chrono::seconds report_grace{30};
   NetworkMode network = NetworkMode::kBridge;
+  BridgeConfig bridge;        // the bridge network of kBridge
   std::string default_image;  // for jobs without `image:`
   BackoffPolicy backoff;
 };

@@ -31,9 +31,14 @@ Result<runtime::image::ImageConfig> FakeContainerManager::image_config(
   return it == configs.end() ? runtime::image::ImageConfig{} : it->second;
 }
 
-Result<agent::PodNetwork> FakeContainerManager::create_pod_network(const std::string& id) {
+Result<agent::PodNetwork> FakeContainerManager::create_pod_network(
+    const std::string& id, const agent::PodNetworkOptions& options) {
   std::lock_guard lock(mu_);
   if (!pods.insert(id).second) return Error(ErrorCode::kAlreadyExists, "pod '" + id + "' exists");
+  if (options.mode == agent::PodNetworkMode::kBridge) {
+    events.push_back("pod create " + id + " bridge " + options.bridge.name);
+    return agent::PodNetwork{id, "", "10.89.0.2", "10.89.0.1", options.bridge.name};
+  }
   events.push_back("pod create " + id);
   return agent::PodNetwork{id, "", "127.0.0.1"};
 }

@@ -65,7 +65,8 @@ class FakeContainerManager : public agent::ContainerManager {
   Status remove(const std::string& id_or_name) override;
   Result<runtime::image::ImageConfig> image_config(
       const runtime::image::ImageRecord& record) override;
-  Result<agent::PodNetwork> create_pod_network(const std::string& id) override;
+  Result<agent::PodNetwork> create_pod_network(const std::string& id,
+                                               const agent::PodNetworkOptions& options) override;
   Status destroy_pod_network(const std::string& id) override;
   Result<std::vector<agent::ContainerInfo>> list() override;
   Result<agent::ContainerInfo> inspect(const std::string& id_or_name) override;

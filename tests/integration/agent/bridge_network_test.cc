@@ -468,5 +468,44 @@ TEST_F(BridgeNetworkTest, NETNS_ContainerRunOnTheBridgeAndNetworkPrune) {
   EXPECT_FALSE(host->link(config_.name).ok());
 }
 
+// `gantry run --network bridge`: a job's containers share one pod on the bridge, reach the host
+// at the gateway, and the pod is gone when the run ends.
+TEST_F(BridgeNetworkTest, NETNS_GantryRunPutsEachJobOnTheBridge) {
+  if (!testing::have_static_busybox()) GTEST_SKIP() << "needs busybox-static";
+  import_busybox();
+  ASSERT_TRUE(manager_);
+  auto warm = pod("warm");  // makes the bridge, so the test's server can listen at the gateway
+  ASSERT_TRUE(warm.ok()) << warm.error().message();
+  OneShotServer server(warm->gateway);
+  TempDir project("gantry-bridge-project");
+  ASSERT_TRUE(write_file(project.file(".gantry-ci.yml"),
+                         "probe:\n"
+                         "  image: localhost/bb:1\n"
+                         "  script:\n"
+                         "    - ip -4 addr show eth0\n"
+                         "    - echo ping | nc " + warm->gateway + " " +
+                             std::to_string(server.port()) + "\n")
+                  .ok());
+  SubprocessOptions o;
+  o.cwd = project.path();
+  o.timeout = std::chrono::minutes(3);
+  auto r = run_subprocess({GANTRY_BIN, "--root", root_, "run", "--network", "bridge", "--bridge",
+                           config_.name, "--subnet", config_.subnet, "--color", "never"},
+                          o);
+  server.stop();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->exit_code, 0) << r->out << r->err;
+  std::string prefix = config_.subnet.substr(0, config_.subnet.rfind('.') + 1);
+  EXPECT_NE(r->out.find("inet " + prefix), std::string::npos) << r->out;
+  EXPECT_NE(r->out.find("pong"), std::string::npos) << r->out;
+  EXPECT_EQ(server.received(), "ping");
+  EXPECT_EQ(server.peer().rfind(prefix, 0), 0u) << server.peer();
+  EXPECT_NE(server.peer(), warm->address);
+  auto nets = list_bridge_networks(root_);
+  ASSERT_TRUE(nets.ok());
+  ASSERT_EQ(nets->at(0).allocations.size(), 1u) << "the job's pod is gone";
+  EXPECT_EQ(nets->at(0).allocations[0].pod, "warm");
+}
+
 }  // namespace
 }  // namespace gantry::agent

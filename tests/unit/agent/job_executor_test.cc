@@ -62,7 +62,8 @@ class JobExecutorUnitTest : public ::testing::Test {
     env.artifacts = &store_;
     env.work_dir = dir_.file("builds");
     env.containers = &fake_;
-    env.network = NetworkMode::kNone;
+    env.network = network_;
+    env.bridge = bridge_;
     JobResult r = make_container_job_executor()->run(spec_, env, stop);
     EXPECT_TRUE(fake_.live.empty()) << "a container was left behind";
     EXPECT_TRUE(fake_.pods.empty()) << "a pod network was left behind";
@@ -75,7 +76,43 @@ class JobExecutorUnitTest : public ::testing::Test {
   DirectoryArtifactStore store_;
   StringSink sink_;
   JobSpec spec_;
+  NetworkMode network_ = NetworkMode::kNone;
+  BridgeConfig bridge_;
 };
+
+TEST_F(JobExecutorUnitTest, BridgeModePutsTheJobInAPodOnTheBridge) {
+  network_ = NetworkMode::kBridge;
+  bridge_ = bridge_config_for("ci0", "10.90.0.0/24");
+  fake_.steps.push_back(exits(0));
+  JobResult r = run();
+  ASSERT_EQ(r.status, JobStatus::kSuccess) << sink_.text;
+  ASSERT_EQ(fake_.created.size(), 1u);
+  EXPECT_EQ(fake_.created[0].network.mode, ContainerNetwork::Mode::kJoin);
+  EXPECT_EQ(fake_.created[0].network.address, "10.89.0.2") << "the pod's address, from the fake";
+  auto ev = fake_.events_snapshot();
+  ASSERT_GE(ev.size(), 2u);
+  EXPECT_EQ(ev.front().rfind("pod create job-7-", 0), 0u) << ev.front();
+  EXPECT_EQ(ev.front().substr(ev.front().size() - 11), " bridge ci0") << ev.front();
+  EXPECT_EQ(ev.back().rfind("pod destroy job-7-", 0), 0u) << ev.back();
+  EXPECT_NE(sink_.text.find("Network: address 10.89.0.2 on bridge ci0 (gateway 10.89.0.1)"),
+            std::string::npos)
+      << sink_.text;
+}
+
+TEST_F(JobExecutorUnitTest, NoneOrHostWithoutServicesNeedsNoPod) {
+  for (NetworkMode m : {NetworkMode::kNone, NetworkMode::kHost}) {
+    network_ = m;
+    fake_.created.clear();
+    fake_.steps.push_back(exits(0));
+    JobResult r = run();
+    ASSERT_EQ(r.status, JobStatus::kSuccess) << sink_.text;
+    ASSERT_EQ(fake_.created.size(), 1u);
+    EXPECT_EQ(fake_.created[0].network.mode, m == NetworkMode::kHost
+                                                 ? ContainerNetwork::Mode::kHost
+                                                 : ContainerNetwork::Mode::kNone);
+    for (const auto& e : fake_.events_snapshot()) EXPECT_NE(e.rfind("pod ", 0), 0u) << e;
+  }
+}
 
 TEST_F(JobExecutorUnitTest, ExitZeroIsSuccess) {
   fake_.steps.push_back(exits(0, {"built\n"}));
