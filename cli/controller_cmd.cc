@@ -9,7 +9,9 @@
 #include <string>
 
 #include "cli/command.h"
+#include "common/fd_limit.h"
 #include "common/file.h"
+#include "common/logging.h"
 #include "controller/daemon.h"
 
 namespace gantry::cli {
@@ -50,6 +52,14 @@ int run_controller(const ControllerCliOptions& o, const CommandContext& ctx) {
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
+
+  // One connection per idle agent (its long-poll) and per log follower: a service's default
+  // soft limit of 1024 fds would cap the controller at about a thousand agents.
+  if (auto limit = raise_open_files_limit(); !limit.ok()) {
+    logger("api")->warn("open files limit not raised error={}", limit.error().message());
+  } else {
+    logger("api")->debug("open files limit soft={} hard={}", limit->soft, limit->hard);
+  }
 
   auto daemon = controller::Daemon::start(d);
   if (!daemon.ok()) return report_error(daemon.error().with_context("controller"));

@@ -197,6 +197,9 @@ class Controller {
   void wake_log_waiters(int64_t job);
   Result<LogAnswer> read_log_locked(const JobRecord& job, const LogQuery& query);
   Result<Json> pipeline_json(const PipelineRecord& p, bool with_jobs);
+  // The same with the project's name already known (lists look each project up once).
+  Result<Json> pipeline_json(const PipelineRecord& p, const std::string& project_name,
+                             bool with_jobs);
   Json job_json(const JobRecord& j, const std::string& project_name);
   Json agent_json(const AgentRecord& a);
   Json project_json(const ProjectRecord& p);

@@ -115,7 +115,11 @@ Json Controller::job_json(const JobRecord& j, const std::string& project_name) {
 
 Result<Json> Controller::pipeline_json(const PipelineRecord& p, bool with_jobs) {
   GANTRY_ASSIGN_OR_RETURN(auto project, store_->get_project(p.project_id));
-  std::string project_name = project ? project->name : "";
+  return pipeline_json(p, project ? project->name : "", with_jobs);
+}
+
+Result<Json> Controller::pipeline_json(const PipelineRecord& p, const std::string& project_name,
+                                       bool with_jobs) {
   Json out{{"id", p.id},
            {"project", project_name},
            {"ref", p.ref},

@@ -3,10 +3,13 @@
 #include "common/http/server.h"
 
 #include <atomic>
+#include <cerrno>
+#include <chrono>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -37,6 +40,16 @@ std::string lower_first(std::string s) {
 
 class Session;
 
+constexpr std::chrono::milliseconds kAcceptRetry{50};
+
+// accept() failures that pass when other connections close: out of fds (process or system) or
+// of socket memory.
+bool out_of_resources(const error_code& ec) {
+  if (ec.category() != boost::system::system_category()) return false;
+  int e = ec.value();
+  return e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM;
+}
+
 }  // namespace
 
 struct Responder::Shared {
@@ -65,6 +78,8 @@ struct Server::State {
   AsyncHandler handler;
   net::io_context ioc;
   tcp::acceptor acceptor{net::make_strand(ioc)};  // on a strand: accept and close race otherwise
+  net::steady_timer accept_timer{acceptor.get_executor()};  // on the acceptor's strand
+  long accept_failures = 0;  // in a row, out of fds or memory; used on the acceptor's strand
   uint16_t port = 0;
   std::vector<std::thread> threads;
   std::atomic<bool> stopping{false};
@@ -80,6 +95,9 @@ namespace {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
+  static constexpr std::size_t kSmallBuffer = 16 * 1024;
+  static constexpr std::size_t kLargeRead = 64 * 1024;  // Beast reads at most 64 KiB at once
+
   Session(tcp::socket socket, std::shared_ptr<Server::State> state)
       : stream_(std::move(socket)), state_(std::move(state)) {
     error_code ec;
@@ -106,7 +124,23 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(state_->options.max_header_bytes));
     parser_->body_limit(state_->options.max_body_bytes);
+    // An idle keep-alive connection keeps a small buffer (1,000 idle agents hold 1,000).
+    if (buffer_.size() == 0 && buffer_.capacity() > kSmallBuffer) buffer_.shrink_to_fit();
     stream_.expires_after(state_->options.idle_timeout);
+    bhttp::async_read_header(stream_, buffer_, *parser_,
+                             beast::bind_front_handler(&Session::on_header, shared_from_this()));
+  }
+
+  // Beast reads at most the buffer's free capacity per read (at least 512 bytes), so a body
+  // read through the small buffer a header needs takes one recvmsg and one handler per KiB or
+  // so: log appends of 256 KiB were CPU-bound on that. A request with a large body gets a
+  // large buffer first.
+  void on_header(error_code ec, std::size_t) {
+    if (ec || parser_->is_done()) return on_read(ec, 0);
+    auto length = parser_->content_length();
+    if (parser_->chunked() || (length && *length > kSmallBuffer)) {
+      buffer_.reserve(kLargeRead);
+    }
     bhttp::async_read(stream_, buffer_, *parser_,
                       beast::bind_front_handler(&Session::on_read, shared_from_this()));
   }
@@ -251,6 +285,10 @@ void Server::State::accept(const std::shared_ptr<State>& self) {
       return;
     }
     if (!ec) {
+      if (self->accept_failures > 0) {
+        logger("api")->info("accepting again after failures={}", self->accept_failures);
+        self->accept_failures = 0;
+      }
       auto session = std::make_shared<Session>(std::move(socket), self);
       {
         std::lock_guard lock(self->mu);
@@ -258,6 +296,19 @@ void Server::State::accept(const std::shared_ptr<State>& self) {
         self->sessions.push_back(session);
       }
       session->start();
+    } else if (out_of_resources(ec)) {
+      // The connection stays in the backlog, so accepting again at once fails again at once:
+      // a busy loop and a log line per turn. Wait for connections to close instead.
+      if (self->accept_failures++ == 0) {
+        logger("api")->warn("accept failed error={} retry_ms={} (raise the open files limit?)",
+                            ec.message(), kAcceptRetry.count());
+      }
+      self->accept_timer.expires_after(kAcceptRetry);
+      self->accept_timer.async_wait([self](error_code wait_ec) {
+        if (wait_ec || self->stopping || !self->acceptor.is_open()) return;
+        self->accept(self);
+      });
+      return;
     } else {
       logger("api")->warn("accept failed error={}", ec.message());
     }
@@ -338,6 +389,7 @@ void Server::begin_stop() {
   net::post(state_->acceptor.get_executor(), [st = state_] {
     error_code ec;
     st->acceptor.close(ec);
+    st->accept_timer.cancel();
   });
   std::vector<std::shared_ptr<Session>> live;
   {

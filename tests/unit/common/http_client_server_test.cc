@@ -1,6 +1,11 @@
 // The HTTP client against the HTTP server over loopback (port 0): bodies, redirects, caps,
 // timeouts, keep-alive, graceful shutdown.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <condition_variable>
 #include <fstream>
@@ -11,6 +16,7 @@
 #include "common/digest.h"
 #include "common/http/client.h"
 #include "common/http/server.h"
+#include "common/unique_fd.h"
 #include "tests/support/temp_dir.h"
 
 namespace gantry::http {
@@ -192,6 +198,57 @@ TEST(HttpClientServerTest, ServerEnforcesHeaderAndBodyLimits) {
   auto r3 = client.send(fits);
   ASSERT_TRUE(r3.ok()) << r3.error().message();
   EXPECT_EQ(r3->status, 200);
+}
+
+// Sends `bytes` on one new connection to 127.0.0.1:port and reads until the server closes it.
+std::string raw_exchange(uint16_t port, const std::string& bytes) {
+  UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  EXPECT_GE(fd.get(), 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  for (size_t sent = 0; sent < bytes.size();) {
+    ssize_t n = ::send(fd.get(), bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) break;
+    sent += static_cast<size_t>(n);
+  }
+  std::string in;
+  char buf[65536];
+  for (ssize_t n; (n = ::recv(fd.get(), buf, sizeof buf, 0)) > 0;) in.append(buf, n);
+  return in;
+}
+
+// Large request bodies are read through a larger buffer than headers; requests pipelined behind
+// them on the same connection (already in the buffer) and chunked bodies must come through whole.
+TEST(HttpClientServerTest, LargeAndChunkedBodiesPipelinedOnOneConnectionArriveWhole) {
+  auto server = start_server([](const Request& r) {
+    return text_response(200, r.method + " " + r.target + " " + std::to_string(r.body.size()) +
+                                  " " + sha256_hex(r.body) + "\n");
+  });
+  std::string big = big_text(300 * 1024 + 7);
+  std::string part1 = big_text(70 * 1024), part2 = big_text(5);
+  char size1[32], size2[32];
+  std::snprintf(size1, sizeof size1, "%zx", part1.size());
+  std::snprintf(size2, sizeof size2, "%zx", part2.size());
+  std::string wire =
+      "POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(big.size()) +
+      "\r\n\r\n" + big + "GET /small HTTP/1.1\r\nHost: x\r\n\r\n" +
+      "POST /chunked HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + size1 +
+      "\r\n" + part1 + "\r\n" + size2 + "\r\n" + part2 + "\r\n0\r\n\r\n" +
+      "GET /last HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  std::string answers = raw_exchange(server->port(), wire);
+  auto expect = [&](const std::string& line) {
+    EXPECT_NE(answers.find(line), std::string::npos) << line << "\nin:\n" << answers;
+  };
+  expect("POST /big " + std::to_string(big.size()) + " " + sha256_hex(big) + "\n");
+  expect("GET /small 0 " + sha256_hex("") + "\n");
+  expect("POST /chunked " + std::to_string(part1.size() + part2.size()) + " " +
+         sha256_hex(part1 + part2) + "\n");
+  expect("GET /last 0 ");
+  EXPECT_LT(answers.find("/big "), answers.find("/small "));
+  EXPECT_LT(answers.find("/chunked "), answers.find("/last "));
 }
 
 TEST(HttpClientServerTest, RequestBodyStreamsFromAFile) {
@@ -389,6 +446,79 @@ TEST(HttpClientServerTest, DeferredAnswerComesFromAnotherThreadWhileOtherRequest
   waiter.join();
   EXPECT_EQ(waited, "200 late");
   held.reset();
+}
+
+// Out of fds, the server cannot accept; the connections wait in the backlog and are served once
+// others close (the accept loop backs off and goes on, it neither stops nor gives up).
+TEST(HttpClientServerTest, ConnectionsWaitingWhileOutOfFdsAreServedOnceFdsFree) {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<Responder> held;
+  auto server = Server::start_async({}, [&](Request, Responder respond) {
+    std::lock_guard lock(mu);
+    if (held.size() < 2) {
+      held.push_back(std::move(respond));
+      cv.notify_all();
+      return;
+    }
+    respond.send(text_response(200, "served\n"));
+  });
+  ASSERT_TRUE(server.ok()) << server.error().message();
+  uint16_t port = (*server)->port();
+
+  // Ten connections, connected (the kernel completes them in the backlog) before the limit.
+  std::vector<UniqueFd> clients;
+  int highest = 0;
+  for (int i = 0; i < 10; ++i) {
+    UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    ASSERT_GE(fd.get(), 0);
+    timeval guard{60, 0};  // only against a hang; no timing is measured
+    ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &guard, sizeof guard);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    std::string req = "GET /" + std::to_string(i) + " HTTP/1.1\r\nHost: x\r\n\r\n";
+    ASSERT_EQ(::send(fd.get(), req.data(), req.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(req.size()));
+    highest = std::max(highest, fd.get());
+    clients.push_back(std::move(fd));
+  }
+  // Room for two more fds in this process: the server takes two connections, then fails.
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+  rlimit low = saved;
+  low.rlim_cur = static_cast<rlim_t>(highest + 1 + 2);
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return held.size() == 2; });
+    for (auto& r : held) r.send(text_response(200, "held\n"));
+  }
+  // Each answered client closes, which frees one of the server's fds for the next connection.
+  int served = 0, was_held = 0;
+  for (auto& fd : clients) {
+    std::string in;
+    char buf[4096];
+    auto whole = [&] {
+      auto head_end = in.find("\r\n\r\n");
+      return head_end != std::string::npos && in.find('\n', head_end + 4) != std::string::npos;
+    };
+    while (!whole()) {
+      ssize_t n = ::recv(fd.get(), buf, sizeof buf, 0);
+      if (n <= 0) break;
+      in.append(buf, static_cast<size_t>(n));
+    }
+    if (in.find("\r\n\r\nserved\n") != std::string::npos) ++served;
+    if (in.find("\r\n\r\nheld\n") != std::string::npos) ++was_held;
+    fd = UniqueFd();
+  }
+  ::setrlimit(RLIMIT_NOFILE, &saved);
+  EXPECT_EQ(was_held, 2);
+  EXPECT_EQ(served, 8);
+  std::lock_guard lock(mu);
+  held.clear();
 }
 
 TEST(HttpClientServerTest, DroppedResponderAnswers500) {
