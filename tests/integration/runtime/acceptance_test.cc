@@ -75,7 +75,17 @@ class RuntimeAcceptanceTest : public ::testing::Test {
     return out;
   }
 
+  // Containers a test leaves running on purpose (create, run --detach): deleted here, so a
+  // failed assertion in the middle of a test leaves no process or cgroup behind.
+  void TearDown() override {
+    for (const auto& id : detached_) {
+      (void)run_subprocess({GANTRY_BIN, "runtime", "--root", state_.path(), "delete", "--force", id},
+                           {.timeout = std::chrono::seconds(60)});
+    }
+  }
+
   TempDir state_{"gantry-acc-state"};
+  std::vector<std::string> detached_;
   int seq_ = 0;
 };
 
@@ -299,6 +309,7 @@ TEST_F(RuntimeAcceptanceTest, ROOT_ExecRunsInTheRunningContainersNamespaces) {
   b->config()["root"]["readonly"] = false;
   b->save();
   std::string id = "acc-exec-" + std::to_string(::getpid());
+  detached_.push_back(id);
   std::string log = state_.file("exec.log");
   auto created = run_subprocess({"/bin/sh", "-c",
                                  "exec \"$0\" runtime --root \"$1\" run --detach --bundle \"$2\" "
@@ -338,6 +349,7 @@ TEST_F(RuntimeAcceptanceTest, ROOT_RuncCallersFlagsExecProcessFileDetachAndJsonL
   b->config()["root"]["readonly"] = false;
   b->save();
   std::string id = "acc-runc-flags-" + std::to_string(::getpid());
+  detached_.push_back(id);
   std::string log = state_.file("runtime.log");
   auto gantry = [&](std::vector<std::string> args) {
     std::vector<std::string> argv = {GANTRY_BIN, "runtime", "--root", state_.path(),
