@@ -89,6 +89,22 @@ Result<SubprocessResult> run_runtime(const std::vector<std::string>& argv) {
   return run_subprocess(argv, o);
 }
 
+// The executable that runs `gantry runtime`: the small static `gantry` front when it is installed
+// beside this program (the build tree) or in ../../bin (an install with gantry-cli in
+// libexec/gantry), else this program itself. The front starts in well under a millisecond;
+// the full CLI spends tens of milliseconds in the dynamic loader, once per container.
+Result<std::string> own_runtime_executable() {
+  char buf[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return sys_error("readlink '/proc/self/exe'");
+  std::string self(buf, static_cast<size_t>(n));
+  std::string dir = self.substr(0, self.rfind('/'));
+  for (std::string candidate : {dir + "/gantry", dir + "/../../bin/gantry"}) {
+    if (candidate != self && ::access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return self;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<ContainerManager>> ContainerManager::open(ManagerOptions options) {
@@ -103,10 +119,8 @@ Result<std::unique_ptr<ContainerManager>> ContainerManager::open(ManagerOptions 
   bool gantry = true;
   std::string rt_root = runtime::paths::runtime_root(options.root);
   if (options.oci_runtime.empty()) {
-    char buf[4096];
-    ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-    if (n <= 0) return sys_error("readlink '/proc/self/exe'");
-    argv = {std::string(buf, static_cast<size_t>(n))};
+    GANTRY_ASSIGN_OR_RETURN(std::string exe, own_runtime_executable());
+    argv = {std::move(exe)};
   } else {
     std::string exe = options.oci_runtime;
     std::string base = exe.substr(exe.rfind('/') == std::string::npos ? 0 : exe.rfind('/') + 1);

@@ -111,7 +111,9 @@ void PrefixedOutput::message(std::string_view line) {
 std::string format_duration(double seconds) {
   char buf[32];
   if (seconds < 0) seconds = 0;
-  if (seconds < 10) {
+  if (seconds < 1) {
+    std::snprintf(buf, sizeof buf, "%.0fms", seconds * 1000);
+  } else if (seconds < 10) {
     std::snprintf(buf, sizeof buf, "%.2fs", seconds);
   } else if (seconds < 60) {
     std::snprintf(buf, sizeof buf, "%.1fs", seconds);

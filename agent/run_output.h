@@ -55,7 +55,7 @@ struct SummaryRow {
 // The aligned table: "job  stage  status  duration  note" with a header line.
 std::string render_summary(const std::vector<SummaryRow>& rows);
 
-// "0.42s", "12.3s", "2m05s", "1h02m".
+// "420ms", "1.42s", "12.3s", "2m05s", "1h02m".
 std::string format_duration(double seconds);
 
 }  // namespace gantry::agent

@@ -63,7 +63,7 @@ script_ms=$(for _ in $(seq 20); do
 done | sort -n | awk '{a[NR]=$1} END {printf "%.3f", a[int((NR+1)/2)]/1e6}')
 
 # stats: reads ms values (one a line), prints "median mean".
-stats() { sort -n | awk '{a[NR]=$1; s+=$1} END {printf "%.1f %.1f", a[int((NR+1)/2)], s/NR}'; }
+stats() { sort -n | awk '{a[NR]=$1; s+=$1} END {printf "%.1f %.1f\n", a[int((NR+1)/2)], s/NR}'; }
 
 # gantry: one warm-up run, then the measured one.
 (cd "$project" && "$gantry" --root "$work/state" run --network none --jobs 1 --color never >/dev/null 2>&1) || true
@@ -72,21 +72,26 @@ start=$(now_ms)
   cat "$work/gantry.out" >&2; echo "pipeline_overhead: gantry run failed" >&2; exit 1; }
 end=$(now_ms)
 gantry_total=$((end - start))
-read -r g_median g_mean < <(grep -E '^job[0-9]+ ' "$work/gantry.out" | awk '{print $4}' |
+# The summary's rows ("job01  test  success  87ms"); not the "job01 | ..." log lines.
+read -r g_median g_mean < <(awk 'NF == 4 && $1 ~ /^job[0-9]+$/ && $3 == "success" {print $4}' "$work/gantry.out" |
   awk -v s="$script_ms" '{d=$1; if (d ~ /ms$/) {sub("ms","",d); d/=1000} else sub("s","",d); print d*1000 - s}' | stats)
 
 rows="| gantry run --jobs 1 | $count | $g_median | $g_mean | $gantry_total | 1.00x |"
 
 if [ "$podman" = 1 ]; then
-  P=(podman --root "$work/p" --runroot "$work/pr")
+  # runc: podman's default crun 1.8 refuses hybrid cgroup hosts. The rlimits: podman's defaults
+  # raise nofile and nproc, which fails where the caller lacks CAP_SYS_RESOURCE; `true` needs
+  # neither.
+  P=(podman --root "$work/p" --runroot "$work/pr" --runtime runc)
+  R=(--ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
   tar --numeric-owner -C "$rootfs" -cf "$work/rootfs.tar" .
   "${P[@]}" import "$work/rootfs.tar" bench.local/busybox:latest >/dev/null
-  "${P[@]}" run --rm --network none bench.local/busybox:latest true  # warm-up
+  "${P[@]}" run --rm --network none "${R[@]}" bench.local/busybox:latest true  # warm-up
   : >"$work/podman.ms"
   start=$(now_ms)
   for _ in $(seq "$count"); do
     s=$(date +%s%N)
-    "${P[@]}" run --rm --network none bench.local/busybox:latest true
+    "${P[@]}" run --rm --network none "${R[@]}" bench.local/busybox:latest true
     e=$(date +%s%N)
     echo "$(( (e - s) / 1000 ))" | awk -v s="$script_ms" '{print $1/1000 - s}' >>"$work/podman.ms"
   done

@@ -15,11 +15,12 @@ TEST(ClientFormatTest, TableAlignsColumnsAndTrimsTrailingSpace) {
 }
 
 TEST(ClientFormatTest, Durations) {
-  EXPECT_EQ(format_duration(0.44), "0.44s");
+  EXPECT_EQ(format_duration(0.44), "440ms");
+  EXPECT_EQ(format_duration(1.44), "1.44s");
   EXPECT_EQ(format_duration(12.4), "12.4s");
   EXPECT_EQ(format_duration(185), "3m05s");
   EXPECT_EQ(format_duration(3720), "1h02m");
-  EXPECT_EQ(format_duration(-1), "0.00s");
+  EXPECT_EQ(format_duration(-1), "0ms");
 }
 
 TEST(ClientFormatTest, Projects) {

@@ -68,13 +68,13 @@ TEST(SummaryTest, AlignsColumnsAndShowsDashForJobsThatDidNotRun) {
   });
   EXPECT_EQ(table,
             "job     stage   status            duration\n"
-            "build   build   success           0.50s\n"
+            "build   build   success           500ms\n"
             "lint    test    failed (allowed)  12.3s     exit code 3\n"
             "deploy  deploy  manual            -         run it with --job deploy\n");
 }
 
 TEST(SummaryTest, Durations) {
-  EXPECT_EQ(format_duration(0.0421), "0.04s");
+  EXPECT_EQ(format_duration(0.0421), "42ms");
   EXPECT_EQ(format_duration(59.94), "59.9s");
   EXPECT_EQ(format_duration(125), "2m05s");
   EXPECT_EQ(format_duration(3720), "1h02m");
