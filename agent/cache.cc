@@ -5,10 +5,14 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <set>
 
 #include "agent/tar_archive.h"
 #include "common/digest.h"
 #include "common/file.h"
+#include "common/sha1.h"
+#include "common/subprocess.h"
 #include "common/unique_fd.h"
 
 namespace gantry::agent {
@@ -51,22 +55,46 @@ Result<UniqueFd> lock_file(const std::string& path, int op) {
 
 }  // namespace
 
+std::optional<std::string> last_commit_for_path(const std::string& dir,
+                                                const std::string& revision,
+                                                const std::string& file) {
+  // safe.directory: the work tree may belong to another user than the one running the job.
+  std::vector<std::string> argv = {"git", "-c", "safe.directory=*", "-C", dir, "log", "-1",
+                                   "--format=%H", revision.empty() ? "HEAD" : revision, "--",
+                                   file};
+  SubprocessOptions o;
+  o.timeout = std::chrono::seconds(60);
+  auto r = run_subprocess(argv, o);
+  if (!r.ok() || r->exit_code != 0) return std::nullopt;
+  std::string id = trim(r->out);
+  if (id.size() < 40 || id.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    return std::nullopt;  // empty: no commit touched it
+  }
+  return id;
+}
+
+// Gitlab::Ci::Pipeline::Seed::Build::Cache#files_digest: SHA1 of the sorted, unique commit ids
+// joined by '-', "default" when there are none.
+std::string key_files_digest(const std::vector<std::optional<std::string>>& commits) {
+  std::set<std::string> ids;
+  for (const auto& c : commits) {
+    if (c && !c->empty()) ids.insert(*c);
+  }
+  if (ids.empty()) return "default";
+  std::string joined;
+  for (const auto& id : ids) joined += (joined.empty() ? "" : "-") + id;
+  return sha1_hex(joined);
+}
+
 Result<std::string> cache_key(const schema::Cache& cache, const schema::VariableSet& vars,
-                              const std::string& project_dir) {
+                              const std::string& project_dir, const std::string& revision) {
   std::string key;
   if (!cache.key_files.empty()) {
-    Sha256 h;
-    bool any = false;
+    std::vector<std::optional<std::string>> commits;
     for (const auto& f : cache.key_files) {
-      std::string path = join_path(project_dir, f);
-      if (!path_exists(path)) continue;
-      GANTRY_ASSIGN_OR_RETURN(std::string content, read_file(path));
-      h.update(f);
-      h.update(std::string_view("\0", 1));
-      h.update(sha256_hex(content));
-      any = true;
+      commits.push_back(last_commit_for_path(project_dir, revision, f));
     }
-    key = any ? h.finish_hex() : "default";
+    key = key_files_digest(commits);
     if (cache.key_prefix) {
       std::string prefix = trim(schema::expand_for_display(*cache.key_prefix, vars));
       if (!prefix.empty()) key = prefix + "-" + key;

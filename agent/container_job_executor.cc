@@ -466,6 +466,7 @@ Status JobRun::wait_for_services() {
     // The runner goes on when its health check cannot run; so does gantry, saying why.
     log_.warning("services health check: " + bad.error().message());
   }
+  services_->watch_exits();  // a service that dies while the script runs is reported
   return ok_status();
 }
 
@@ -519,7 +520,7 @@ void JobRun::restore_caches() {
       log_.info("Not downloading cache due to policy");
       continue;
     }
-    auto key = cache_key(c, vars_, project_host_);
+    auto key = cache_key(c, vars_, project_host_, spec_.commit_sha);
     if (!key.ok()) {
       log_.warning(key.error().message());
       continue;
@@ -679,11 +680,19 @@ void JobRun::after_script() {
                                 ? std::string("timedout")
                                 : std::string(schema::job_status_name(outcome_.status)));
   auto deadline = Clock::now() + std::chrono::seconds(options_.after_script_timeout_seconds);
-  // A canceled job's after_script still runs, bounded by its own timeout only; otherwise a
-  // cancel that comes while it runs stops it.
-  std::stop_token stop = outcome_.status == JobStatus::kCanceled ? std::stop_token() : stop_;
+  // A canceled job's after_script still runs, bounded by its own timeout, unless the caller
+  // aborts (a second Ctrl-C); otherwise a cancel that comes while it runs stops it.
+  bool canceled = outcome_.status == JobStatus::kCanceled;
+  std::stop_token stop = canceled ? env_.abort : stop_;
+  if (canceled && stop.stop_requested()) {
+    log_.warning("after_script skipped: the canceled job was stopped again");
+    return;
+  }
+  if (canceled && env_.on_canceled_after_script) env_.on_canceled_after_script(spec_);
   auto exit = run_script("after_script", spec_.job.after_script, vars, deadline, stop);
-  if (!exit.ok()) {
+  if (canceled && stop.stop_requested()) {
+    log_.warning("after_script stopped: the canceled job was stopped again");
+  } else if (!exit.ok()) {
     log_.warning("after_script failed, but job will continue unaffected: " + exit.error().message());
   } else if (exit->timed_out) {
     log_.warning("after_script failed, but job will continue unaffected: execution took longer than " +
@@ -706,7 +715,7 @@ void JobRun::save_caches() {
       log_.section(succeeded ? "Saving cache for successful job" : "Saving cache for failed job");
       header = true;
     }
-    auto key = cache_key(c, vars_, project_host_);
+    auto key = cache_key(c, vars_, project_host_, spec_.commit_sha);
     if (!key.ok()) {
       log_.warning(key.error().message());
       continue;

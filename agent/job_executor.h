@@ -7,6 +7,7 @@
 // environments; LogSink and ArtifactStore implementations must then be thread-safe per object.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <stop_token>
 #include <string>
@@ -68,6 +69,13 @@ struct JobEnvironment {
   NetworkMode network = NetworkMode::kBridge;
   BridgeConfig bridge;  // kBridge: the bridge network (default gantry0, 10.89.0.0/16)
   std::string builds_dir = "/builds";  // CI_BUILDS_DIR inside the container
+  // A canceled job's after_script gets its own bound (5 minutes); requesting `abort` ends it at
+  // once, or skips it when it has not started (`gantry run`'s second Ctrl-C). Cleanup still
+  // runs. Default: never requested.
+  std::stop_token abort;
+  // Called on the job's thread when a canceled job starts its after_script (`gantry run` says
+  // how to cut it short). May be empty.
+  std::function<void(const schema::JobSpec&)> on_canceled_after_script;
 };
 
 class JobExecutor {

@@ -4,6 +4,7 @@
 #include <condition_variable>
 #include <deque>
 #include <list>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -46,9 +47,39 @@ void LocalRunner::run(std::stop_token stop) {
       seen[i] = now;
     }
   };
+  // Delayed jobs waiting out their start_in: scheduler index → when they start.
+  using Clock = std::chrono::steady_clock;
+  std::map<size_t, Clock::time_point> timers;
   auto enqueue_ready = [&] {
     for (size_t i : scheduler_.advance()) queue.push_back(i);
+    for (size_t i = 0; i < seen.size(); ++i) {
+      const ScheduledJob& j = scheduler_.jobs()[i];
+      if (j.state != JobState::kScheduled || seen[i] == JobState::kScheduled) continue;
+      seen[i] = JobState::kScheduled;
+      observer_.job_scheduled(j, !delayed_at_once_);
+      if (delayed_at_once_ || j.start_in_seconds <= 0) {
+        scheduler_.start_scheduled(i);
+        seen[i] = JobState::kPending;
+        queue.push_back(i);
+      } else {
+        timers[i] = Clock::now() + std::chrono::seconds(j.start_in_seconds);
+      }
+    }
     report_not_run();
+  };
+  // Scheduled jobs whose time has come become pending.
+  auto start_due = [&] {
+    auto now = Clock::now();
+    for (auto it = timers.begin(); it != timers.end();) {
+      if (it->second > now) {
+        ++it;
+        continue;
+      }
+      scheduler_.start_scheduled(it->first);
+      seen[it->first] = JobState::kPending;
+      queue.push_back(it->first);
+      it = timers.erase(it);
+    }
   };
 
   enqueue_ready();
@@ -59,9 +90,11 @@ void LocalRunner::run(std::stop_token stop) {
       observer_.canceling();
       scheduler_.cancel();
       queue.clear();
+      timers.clear();
       workers_stop.request_stop();
       report_not_run();
     }
+    if (!canceled_) start_due();
     while (!canceled_ && running < parallelism_ && !queue.empty()) {
       size_t index = queue.front();
       queue.pop_front();
@@ -91,9 +124,13 @@ void LocalRunner::run(std::stop_token stop) {
         cv.notify_all();
       });
     }
-    if (running == 0 && (queue.empty() || canceled_)) break;
+    if (running == 0 && (canceled_ || (queue.empty() && timers.empty()))) break;
     if (canceled_) {
       cv.wait(lock, [&] { return !done.empty(); });
+    } else if (!timers.empty()) {
+      auto next = timers.begin()->second;
+      for (const auto& [i, at] : timers) next = std::min(next, at);
+      cv.wait_until(lock, stop, next, [&] { return !done.empty(); });
     } else {
       cv.wait(lock, stop, [&] { return !done.empty(); });
     }

@@ -1,6 +1,7 @@
 // LocalRunner: drives a Scheduler with real concurrency — up to N job attempts at a time, each
 // on its own thread through an AttemptRunner (in `gantry run`: the JobExecutor in a container),
-// retries as the scheduler decides, and cancellation: when the caller's stop token fires, every
+// retries as the scheduler decides, delayed jobs started when their start_in has passed (while
+// the rest of the pipeline goes on), and cancellation: when the caller's stop token fires, every
 // waiting job is canceled, every running attempt gets its stop requested, and run() returns only
 // after all of them have ended. Observer calls come from run()'s thread, one at a time.
 // One LocalRunner runs one pipeline once; not thread-safe itself.
@@ -34,6 +35,9 @@ class RunObserver {
                             double seconds) {}
   // The job became skipped or manual (or canceled before it started).
   virtual void job_not_run(const ScheduledJob& job) {}
+  // A delayed job became scheduled: it starts in job.start_in_seconds, or now when `waits` is
+  // false (the runner was told not to wait).
+  virtual void job_scheduled(const ScheduledJob& job, bool waits) {}
   virtual void canceling() {}
 };
 
@@ -42,6 +46,9 @@ class LocalRunner {
   // `parallelism` >= 1. All references must outlive the runner.
   LocalRunner(Scheduler& scheduler, AttemptRunner& runner, RunObserver& observer,
               size_t parallelism);
+
+  // Delayed jobs start as soon as they are scheduled instead of after start_in (--no-delay).
+  void set_start_delayed_at_once(bool at_once) { delayed_at_once_ = at_once; }
 
   // Runs the pipeline to its end, or until `stop` is requested (then cancels as above).
   void run(std::stop_token stop);
@@ -57,6 +64,7 @@ class LocalRunner {
   size_t parallelism_;
   std::vector<double> durations_;
   bool canceled_ = false;
+  bool delayed_at_once_ = false;
 };
 
 }  // namespace gantry::agent

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <map>
 
+#include "pipeline-schema/duration.h"
+
 namespace gantry::agent {
 
 std::string_view job_state_name(JobState s) {
@@ -15,6 +17,7 @@ std::string_view job_state_name(JobState s) {
     case JobState::kCanceled: return "canceled";
     case JobState::kSkipped: return "skipped";
     case JobState::kManual: return "manual";
+    case JobState::kScheduled: return "scheduled";
   }
   return "unknown";
 }
@@ -122,6 +125,7 @@ std::string Scheduler::composite(const std::vector<size_t>& indices, bool dag) c
         set.insert(j.allowed_failure ? "success_with_warnings" : "canceled");
         break;
       case JobState::kManual: set.insert(j.job->allow_failure ? "ignored" : "manual"); break;
+      case JobState::kScheduled: set.insert("scheduled"); break;
     }
   }
   if (set.empty()) return "";
@@ -151,6 +155,7 @@ std::string Scheduler::composite(const std::vector<size_t>& indices, bool dag) c
   }
   if (any_of({"running", "pending"})) return "running";
   if (any_of({"manual"})) return "manual";
+  if (any_of({"scheduled"})) return "scheduled";
   if (any_of({"created"})) return "running";
   return "failed";
 }
@@ -203,14 +208,24 @@ std::vector<size_t> Scheduler::advance() {
         continue;
       }
       if (j.job->when == schema::When::kDelayed) {
-        j.note = "delayed job started at once (start_in " + j.job->start_in.value_or("?") +
-                 " is not waited locally)";
+        // The parser checked start_in (a duration of at most a week); a plan from elsewhere
+        // without one starts at once.
+        auto secs = j.job->start_in ? schema::parse_duration(*j.job->start_in) : std::nullopt;
+        j.state = JobState::kScheduled;
+        j.start_in_seconds = secs && *secs > 0 ? *secs : 0;
+        j.note = "delayed job: starts in " + j.job->start_in.value_or("0 seconds");
+        continue;
       }
       j.state = JobState::kPending;
       started.push_back(i);
     }
   }
   return started;
+}
+
+void Scheduler::start_scheduled(size_t index) {
+  GANTRY_CHECK(jobs_[index].state == JobState::kScheduled);
+  jobs_[index].state = JobState::kPending;
 }
 
 void Scheduler::mark_running(size_t index) {
@@ -268,7 +283,8 @@ bool Scheduler::record(size_t index, const AttemptOutcome& outcome) {
 void Scheduler::cancel() {
   canceled_ = true;
   for (auto& j : jobs_) {
-    if (j.state == JobState::kCreated || j.state == JobState::kPending) {
+    if (j.state == JobState::kCreated || j.state == JobState::kPending ||
+        j.state == JobState::kScheduled) {
       j.state = JobState::kCanceled;
       j.note = "the pipeline was canceled before it started";
     }
@@ -277,7 +293,10 @@ void Scheduler::cancel() {
 
 bool Scheduler::finished() const {
   for (const auto& j : jobs_) {
-    if (j.state == JobState::kPending || j.state == JobState::kRunning) return false;
+    if (j.state == JobState::kPending || j.state == JobState::kRunning ||
+        j.state == JobState::kScheduled) {
+      return false;
+    }
   }
   return true;
 }

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <set>
 #include <string>
@@ -20,8 +21,11 @@
 namespace gantry::agent {
 
 // GitLab's job statuses, as far as they occur locally. kPending: ready, waiting for a free slot.
-enum class JobState { kCreated, kPending, kRunning, kSuccess, kFailed, kCanceled, kSkipped, kManual };
-std::string_view job_state_name(JobState s);  // "created", "pending", ... "manual"
+// kScheduled: a `when: delayed` job whose turn came, waiting out its start_in.
+enum class JobState {
+  kCreated, kPending, kRunning, kSuccess, kFailed, kCanceled, kSkipped, kManual, kScheduled
+};
+std::string_view job_state_name(JobState s);  // "created", "pending", ... "scheduled"
 
 // What one attempt of a job ended with (the executor's JobResult, reduced).
 struct AttemptOutcome {
@@ -38,7 +42,9 @@ struct ScheduledJob {
   bool allowed_failure = false;  // kFailed/kCanceled but allowed to fail: GitLab's warning
   int attempts = 0;              // attempts started so far
   std::optional<AttemptOutcome> last;  // the latest finished attempt
-  std::string note;  // why skipped / manual / not started, for people
+  std::string note;  // why skipped / manual / scheduled / not started, for people
+  // kScheduled: seconds to wait (start_in) before the job becomes pending.
+  std::int64_t start_in_seconds = 0;
   // Needed jobs (with artifacts) that are not part of this run (--job): their artifacts are
   // missing.
   std::vector<std::string> missing_needs;
@@ -62,9 +68,14 @@ class Scheduler {
   Scheduler(const schema::Plan& plan, std::optional<std::set<std::string>> selected);
 
   // Processes every created job whose predecessors are complete: to kPending (returned, in
-  // plan order, to be started), kSkipped or kManual. Call after construction and after each
-  // record(); idempotent.
+  // plan order, to be started), kSkipped, kManual or kScheduled (a delayed job: the caller
+  // waits start_in_seconds, then calls start_scheduled()). Call after construction and after
+  // each record() or start_scheduled(); idempotent.
   std::vector<size_t> advance();
+
+  // A kScheduled job's wait is over (or the user does not want it): it becomes kPending and
+  // should be started. GitLab's "play" of a scheduled job.
+  void start_scheduled(size_t index);
 
   // The runner started attempt jobs()[index].attempts + 1 of a kPending job.
   void mark_running(size_t index);
@@ -73,11 +84,11 @@ class Scheduler {
   // exit_codes): the job is kPending again and should be started once more.
   bool record(size_t index, const AttemptOutcome& outcome);
 
-  // Cancels the pipeline: every created or pending job becomes kCanceled; running ones are
+  // Cancels the pipeline: every created, scheduled or pending job becomes kCanceled; running ones are
   // expected to end with Kind::kCanceled. Nothing is retried or started afterwards.
   void cancel();
 
-  // True when no job is pending or running and advance() would start nothing more.
+  // True when no job is pending, scheduled or running and advance() would start nothing more.
   bool finished() const;
 
   PipelineStatus status() const;

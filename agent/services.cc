@@ -214,6 +214,7 @@ struct ServiceSet::Running {
   std::thread watcher;  // wait()s for the container's end
   std::atomic<bool> exited{false};
   std::atomic<bool> stopping{false};
+  std::atomic<bool> reported{false};  // its exit was reported (by wait_ready or the watcher)
   mutable std::mutex mu;  // guards tail, line, exit
   std::string tail;
   std::string line;  // a partial line, when debugging
@@ -331,13 +332,21 @@ Status ServiceSet::start(const std::vector<schema::Service>& services,
     r.started = true;
     r.pump = std::make_unique<OutputPump>(r.output.get(),
                                           [this, &r](std::string_view b) { read_output(r, b); });
-    r.watcher = std::thread([&r, &cm] {
+    r.watcher = std::thread([this, &r, &cm] {
       auto exit = cm.wait(r.id);
+      // Ended by stop_all()'s kill, or on its own (also when that happened just before the
+      // kill came: the manager says whether its stop did it).
+      bool by_us = r.stopping && (!exit.ok() || exit->canceled);
       {
         std::lock_guard lock(r.mu);
         r.exit = std::move(exit);
       }
       r.exited = true;
+      if (watching_ && !by_us && !r.reported.exchange(true)) {
+        // Its last words first: the pipe holds what it wrote before it died.
+        if (r.pump) r.pump->drain();
+        report_exit(r);
+      }
     });
     logger("agent")->info("service started name={} id={}", svc.name, r.id);
   }
@@ -413,6 +422,7 @@ Result<size_t> ServiceSet::wait_ready(const std::string& netns_path, Clock::time
     if (!s.started) continue;
     std::string problem;
     if (s.exited) {
+      services_[i]->reported = true;  // the health check's warning says it
       std::optional<Result<ContainerExit>> exit;
       {
         std::lock_guard lock(s.mu);
@@ -441,6 +451,53 @@ Result<size_t> ServiceSet::wait_ready(const std::string& netns_path, Clock::time
     }
   }
   return bad;
+}
+
+void ServiceSet::report_exit(const Running& s) {
+  std::optional<Result<ContainerExit>> exit;
+  std::string tail;
+  {
+    std::lock_guard lock(s.mu);
+    exit = s.exit;
+    tail = s.tail;
+  }
+  std::string how = "ended";
+  if (exit && exit->ok()) {
+    const ContainerExit& e = **exit;
+    how = e.signal != 0 ? "was killed by signal " + std::to_string(e.signal)
+                        : "exited with code " + std::to_string(e.exit_code);
+    if (e.oom_killed) how += " (out of memory)";
+  } else if (exit) {
+    how = "failed: " + exit->error().message();
+  }
+  // Only the last lines: the whole tail was for the health check's diagnosis.
+  constexpr size_t kLastLines = 20;
+  if (!tail.empty() && tail.back() == '\n') tail.pop_back();
+  std::vector<std::string> lines;
+  for (size_t start = 0; !tail.empty();) {
+    size_t nl = tail.find('\n', start);
+    lines.push_back(tail.substr(start, nl == std::string::npos ? std::string::npos : nl - start));
+    if (nl == std::string::npos) break;
+    start = nl + 1;
+  }
+  if (lines.size() > kLastLines) lines.erase(lines.begin(), lines.end() - kLastLines);
+  log_.warning("Service " + s.display + " " + how + " while the job was running.");
+  log_.info("Service container logs (last lines):");
+  if (lines.empty()) log_.info("(no output)");
+  for (const auto& l : lines) log_.info(l);
+  log_.info("*********");
+  logger("agent")->warn("service ended during the job name={} id={} how={}", s.spec.name, s.id,
+                        how);
+}
+
+void ServiceSet::watch_exits() {
+  if (watching_.exchange(true)) return;
+  for (auto& s : services_) {
+    if (s->started && s->exited && !s->stopping && !s->reported.exchange(true)) {
+      if (s->pump) s->pump->drain();
+      report_exit(*s);
+    }
+  }
 }
 
 void ServiceSet::stop_all() {

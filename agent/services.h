@@ -3,7 +3,8 @@
 // reached by its aliases, which /etc/hosts maps to the pod's address in the job's and in every
 // service's container. Before the script, each service's exposed TCP ports must accept a
 // connection (probed from inside the pod's namespace) within a timeout; a service that fails
-// is a warning with its log tail, and the job goes on. Pure helpers first, then ServiceSet.
+// is a warning with its log tail, and the job goes on. So is a service that exits later, while
+// the job runs. Pure helpers first, then ServiceSet.
 #pragma once
 
 #include <atomic>
@@ -74,7 +75,9 @@ Result<std::vector<PortProbe>> wait_for_ports(const std::string& netns_path,
 
 // Where ServiceSet reports. info/warning are whole lines of gantry's own; output() carries a
 // service's output line by line when debugging is on. Called from the caller's thread, except
-// output(), which comes from each service's own reader thread: implementations must serialize.
+// output(), which comes from each service's own reader thread, and the report of a service
+// that exited while the job runs (after watch_exits()), which comes from that service's
+// watcher thread: implementations must serialize.
 class ServiceLog {
  public:
   virtual ~ServiceLog() = default;
@@ -123,6 +126,12 @@ class ServiceSet {
   Result<size_t> wait_ready(const std::string& netns_path, std::chrono::steady_clock::time_point deadline,
                             std::stop_token stop);
 
+  // From now on (the job's script is about to run), a service that exits on its own — not
+  // stopped by stop_all() — is a warning in the log at once, naming it with its exit code or
+  // signal and the last lines of its output; the job goes on, as GitLab's. Services that
+  // already exited and that wait_ready() did not report are reported now. Idempotent.
+  void watch_exits();
+
   // Kills (SIGKILL: services are disposable, as `docker rm -f`) every started service, waits
   // for it, then removes each container. Idempotent; problems become warnings.
   void stop_all();
@@ -135,12 +144,14 @@ class ServiceSet {
   struct Running;
   void read_output(Running& s, std::string_view chunk);
   void warn_about(const Running& s, const std::string& problem);
+  void report_exit(const Running& s);
 
   ServiceSetOptions options_;
   ServiceLog& log_;
   HostEntry hosts_;
   std::vector<std::unique_ptr<Running>> services_;
   bool pull_failed_ = false;
+  std::atomic<bool> watching_{false};
 };
 
 }  // namespace gantry::agent

@@ -436,7 +436,11 @@ void setup_job_command(CLI::App& command, CommandContext& ctx) {
   setup_id_action(*command.add_subcommand("cancel", "Cancel a job (stops its container)"), ctx,
                   "jobs", "cancel");
   setup_id_action(*command.add_subcommand("retry", "Run a finished job again"), ctx, "jobs", "retry");
-  setup_id_action(*command.add_subcommand("play", "Start a manual job"), ctx, "jobs", "play");
+  setup_id_action(*command.add_subcommand("play", "Start a manual job, or a scheduled one now"),
+                  ctx, "jobs", "play");
+  setup_id_action(*command.add_subcommand("unschedule",
+                                          "Turn a scheduled (delayed) job into a manual one"),
+                  ctx, "jobs", "unschedule");
 }
 
 void add_agent_ls_command(CLI::App& agent_command, CommandContext& ctx) {

@@ -3,7 +3,8 @@
 // to --jobs at once, each in its own container through the JobExecutor. Output is live, one line
 // per line of job output prefixed with the job's name; a summary table ends the run; logs and
 // artifacts stay under <root>/runs/<n>/. Exit 0 iff the pipeline succeeded, 1 if it failed or is
-// blocked by a manual job, 130 when canceled (SIGINT/SIGTERM), 2 for bad options.
+// blocked by a manual job, 130 when canceled (SIGINT/SIGTERM; a second one also stops the
+// canceled jobs' after_script), 2 for bad options.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -44,11 +45,13 @@ struct RunOptions {
   std::string oci_runtime;
   std::string color = "auto";
   std::int64_t services_timeout = 30;
+  bool no_delay = false;
 };
 
-// SIGINT/SIGTERM → a byte on a pipe, read by a watcher thread that requests the stop. The
-// handler only writes; everything else happens on the thread. A second signal is reported and
-// otherwise ignored: cleanup is already under way and must finish.
+// SIGINT/SIGTERM → a byte on a pipe, read by a watcher thread. The handler only writes;
+// everything else happens on the thread. The first signal cancels the pipeline (jobs stop, a
+// canceled job's after_script still runs, up to 5 minutes); the second aborts those
+// after_scripts at once; later ones are reported: cleanup is under way and must finish.
 int g_signal_pipe[2] = {-1, -1};
 
 extern "C" void on_stop_signal(int sig) {
@@ -60,7 +63,7 @@ extern "C" void on_stop_signal(int sig) {
 
 class SignalWatcher {
  public:
-  SignalWatcher(std::stop_source& stop, agent::PrefixedOutput& out) {
+  SignalWatcher(std::stop_source& stop, std::stop_source& abort, agent::PrefixedOutput& out) {
     if (::pipe2(g_signal_pipe, O_CLOEXEC) != 0) return;
     struct sigaction sa = {};
     sa.sa_handler = on_stop_signal;
@@ -68,20 +71,24 @@ class SignalWatcher {
     sa.sa_flags = SA_RESTART;
     ::sigaction(SIGINT, &sa, &old_int_);
     ::sigaction(SIGTERM, &sa, &old_term_);
-    thread_ = std::thread([&stop, &out] {
+    thread_ = std::thread([&stop, &abort, &out] {
       int count = 0;
       for (;;) {
         unsigned char b = 0;
         ssize_t n = ::read(g_signal_pipe[0], &b, 1);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0 || b == 0) return;  // 0: the run is over
-        if (count++ == 0) {
-          out.message(std::string("gantry: ") + (b == SIGINT ? "interrupt" : "terminate") +
-                      ": canceling the pipeline, stopping every job");
+        std::string what = b == SIGINT ? "interrupt" : "terminate";
+        if (count == 0) {
+          out.message("gantry: " + what + ": canceling the pipeline, stopping every job");
           stop.request_stop();
+        } else if (count == 1) {
+          out.message("gantry: " + what + " again: stopping after_script, cleaning up");
+          abort.request_stop();
         } else {
           out.message("gantry: still canceling: waiting for the jobs' containers to be removed");
         }
+        ++count;
       }
     });
   }
@@ -175,7 +182,9 @@ class ConsoleObserver : public agent::RunObserver {
       line += " (attempt " + std::to_string(attempt) + " of " +
               std::to_string(1 + (j.job->retry ? j.job->retry->max : 0)) + ")";
     }
-    if (!j.note.empty() && attempt == 1) line += ": " + j.note;
+    if (!j.note.empty() && attempt == 1 && j.job->when != schema::When::kDelayed) {
+      line += ": " + j.note;
+    }
     out_.note(j.job->name, line);
   }
   void job_finished(const agent::ScheduledJob& j, const agent::AttemptOutcome& o, bool retrying,
@@ -197,6 +206,16 @@ class ConsoleObserver : public agent::RunObserver {
     std::string line = std::string(agent::job_state_name(j.state));
     if (!j.note.empty()) line += ": " + j.note;
     out_.note(j.job->name, line);
+  }
+  void job_scheduled(const agent::ScheduledJob& j, bool waits) override {
+    std::string in = j.job->start_in.value_or("0 seconds");
+    if (waits) {
+      out_.note(j.job->name, "scheduled: when: delayed, starts in " + in +
+                                 " (--no-delay starts delayed jobs at once)");
+    } else {
+      out_.note(j.job->name, "scheduled: when: delayed (start_in " + in +
+                                 "), started at once (--no-delay)");
+    }
   }
   void canceling() override {}
 
@@ -300,6 +319,11 @@ int run_pipeline(RunOptions o, const GlobalOptions& global) {
   for (const auto* d : {&env.cache_dir, &env.work_dir}) {
     if (auto st = make_dirs(*d); !st.ok()) return report_error(st.error().with_context("run"));
   }
+  std::stop_source abort;
+  env.abort = abort.get_token();
+  env.on_canceled_after_script = [&out](const schema::JobSpec& spec) {
+    out.note(spec.job.name, "canceling: running after_script; press Ctrl-C again to stop it");
+  };
   env.containers = manager->get();
   env.network = *network;
   env.bridge = bridge;
@@ -328,8 +352,9 @@ int run_pipeline(RunOptions o, const GlobalOptions& global) {
               std::to_string(parallelism) + " at once");
   std::stop_source stop;
   agent::LocalRunner runner(scheduler, attempts, observer, parallelism);
+  runner.set_start_delayed_at_once(o.no_delay);
   {
-    SignalWatcher watcher(stop, out);
+    SignalWatcher watcher(stop, abort, out);
     runner.run(stop.get_token());
   }
 
@@ -398,6 +423,9 @@ void setup_run_command(CLI::App& command, CommandContext& ctx) {
                      "Seconds a job's services get to open their exposed ports before its script "
                      "starts (GitLab's wait_for_services_timeout)")
       ->capture_default_str();
+  command.add_flag("--no-delay", opts->no_delay,
+                   "Start `when: delayed` jobs as soon as their turn comes instead of waiting "
+                   "their start_in");
   command.add_option("--color", opts->color, "Colour job prefixes: auto, always, never")
       ->capture_default_str();
   command.callback([opts, &ctx] { ctx.exit_code = run_pipeline(*opts, ctx.global); });

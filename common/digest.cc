@@ -6,6 +6,7 @@
 #include <openssl/hmac.h>
 #include <unistd.h>
 
+#include "common/sha1.h"
 #include "common/unique_fd.h"
 
 namespace gantry {
@@ -70,6 +71,13 @@ std::string sha256_hex(std::string_view data) {
   Sha256 h;
   h.update(data);
   return h.finish_hex();
+}
+
+std::string sha1_hex(std::string_view data) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  GANTRY_CHECK(EVP_Digest(data.data(), data.size(), out, &len, EVP_sha1(), nullptr) == 1);
+  return to_hex(out, len);
 }
 
 Result<std::string> sha256_file_hex(const std::string& path) {

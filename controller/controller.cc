@@ -481,6 +481,9 @@ void Controller::tick() {
     }
     if (!touched.empty()) dispatch();
   }
+  if (auto st = start_due_jobs(); !st.ok()) {
+    logger("scheduler")->error("start scheduled jobs failed error={}", st.error().message());
+  }
   // Long-polls and log followers past their deadline.
   for (auto it = poll_waiters_.begin(); it != poll_waiters_.end();) {
     if (it->deadline > t) {

@@ -120,7 +120,10 @@ class Controller {
   Result<ApiReply> show_job(int64_t id);
   Result<ApiReply> cancel_job(int64_t id);
   Result<ApiReply> retry_job(int64_t id);
+  // Starts a manual job, or a scheduled (delayed) one now.
   Result<ApiReply> play_job(int64_t id);
+  // A scheduled job becomes manual: it waits for play instead of its time.
+  Result<ApiReply> unschedule_job(int64_t id);
   // Answers at once, or (wait > 0, nothing to read yet) when bytes arrive, the attempt ends or
   // the wait is over.
   void read_log(int64_t job, const LogQuery& query, std::function<void(Result<LogAnswer>)> done);
@@ -142,7 +145,8 @@ class Controller {
                                     std::string_view expected_digest);
   Result<ApiReply> finish_job(int64_t agent, int64_t job, const Json& body);
 
-  // Lapsed leases fail or requeue their jobs; waits past their deadline are answered. Called
+  // Lapsed leases fail or requeue their jobs; scheduled jobs whose time came become pending;
+  // waits past their deadline are answered. Called
   // periodically by the daemon (and directly by tests with a fake clock).
   void tick();
   // Answers every held request (204 / what the log has) so a server can stop.
@@ -187,6 +191,7 @@ class Controller {
   Status finish_attempt(JobRecord& job);  // logs closed, log followers woken
   Status cancel_jobs(int64_t pipeline_id);
   Status reset_for_retry(JobRecord& job);
+  Status start_due_jobs();
   Status auto_cancel_older(const PipelineRecord& created);
   void dispatch();
   Result<Json> lease_reply(JobRecord& job, const AgentRecord& agent);

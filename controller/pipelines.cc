@@ -7,6 +7,7 @@
 #include "controller/controller.h"
 #include "controller/fields.h"
 #include "controller/scheduler.h"
+#include "pipeline-schema/duration.h"
 #include "pipeline-schema/load.h"
 #include "pipeline-schema/trigger.h"
 
@@ -31,7 +32,8 @@ bool finished_status(const std::string& s) {
 }
 
 bool active_status(const std::string& s) {
-  return s == "created" || s == "pending" || s == "running" || s == "manual";
+  return s == "created" || s == "pending" || s == "running" || s == "manual" ||
+         s == "scheduled";
 }
 
 }  // namespace
@@ -176,6 +178,9 @@ Result<ApiReply> Controller::create_pipeline_now(const Json& body) {
       auto st = std::find(plan.stages.begin(), plan.stages.end(), pj.stage);
       j.stage_index = static_cast<int>(st - plan.stages.begin());
       j.when = std::string(schema::when_name(pj.when));
+      if (pj.when == schema::When::kDelayed && pj.start_in) {
+        j.start_in_seconds = schema::parse_duration(*pj.start_in).value_or(0);
+      }
       j.allow_failure = pj.allow_failure;
       j.allow_failure_exit_codes = pj.allow_failure_exit_codes;
       if (pj.needs) {
@@ -235,6 +240,11 @@ Status Controller::process(int64_t pipeline_id) {
     JobRecord& j = jobs[tr.index];
     j.status = std::string(job_state_name(tr.to));
     if (tr.to == JobState::kPending) j.queued_at = t;
+    if (tr.to == JobState::kScheduled) {
+      j.scheduled_at = t + j.start_in_seconds * 1000;
+      logger("scheduler")->info("job scheduled id={} name={} start_in={}s", j.id, j.name,
+                                j.start_in_seconds);
+    }
     sched[tr.index].state = tr.to;
     GANTRY_TRY(store_->update_job(j));
   }
@@ -274,6 +284,7 @@ Status Controller::cancel_jobs(int64_t pipeline_id) {
 
 Status Controller::reset_for_retry(JobRecord& j) {
   j.status = "created";
+  j.scheduled_at = 0;
   j.failure_reason.clear();
   j.exit_code.reset();
   j.failure_allowed = false;
@@ -390,16 +401,53 @@ Result<ApiReply> Controller::retry_job(int64_t id) {
 Result<ApiReply> Controller::play_job(int64_t id) {
   Locked lock(*this);
   GANTRY_ASSIGN_OR_RETURN(auto j, job_by_id(id));
-  if (j.status != "manual") {
+  if (j.status != "manual" && j.status != "scheduled") {
     return Error(ErrorCode::kFailedPrecondition,
-                 "job " + std::to_string(id) + " is " + j.status + ", not manual");
+                 "job " + std::to_string(id) + " is " + j.status + ", not manual or scheduled");
   }
   j.status = "pending";
   j.queued_at = now();
+  j.scheduled_at = 0;
   GANTRY_TRY(store_->update_job(j));
   GANTRY_TRY(process(j.pipeline_id));
   dispatch();
   return job_reply(id);
+}
+
+// GitLab's unschedule: the delayed job waits for a play instead of its time.
+Result<ApiReply> Controller::unschedule_job(int64_t id) {
+  Locked lock(*this);
+  GANTRY_ASSIGN_OR_RETURN(auto j, job_by_id(id));
+  if (j.status != "scheduled") {
+    return Error(ErrorCode::kFailedPrecondition,
+                 "job " + std::to_string(id) + " is " + j.status + ", not scheduled");
+  }
+  j.status = "manual";
+  j.scheduled_at = 0;
+  GANTRY_TRY(store_->update_job(j));
+  GANTRY_TRY(process(j.pipeline_id));
+  return job_reply(id);
+}
+
+// Scheduled jobs whose time has come become pending (from tick(), with the lock held).
+Status Controller::start_due_jobs() {
+  GANTRY_ASSIGN_OR_RETURN(auto scheduled, store_->jobs_with_status("scheduled"));
+  int64_t t = now();
+  std::vector<int64_t> pipelines;
+  for (auto& j : scheduled) {
+    if (j.scheduled_at > t) continue;
+    logger("scheduler")->info("scheduled job due id={} name={}", j.id, j.name);
+    j.status = "pending";
+    j.queued_at = t;
+    j.scheduled_at = 0;
+    GANTRY_TRY(store_->update_job(j));
+    if (std::find(pipelines.begin(), pipelines.end(), j.pipeline_id) == pipelines.end()) {
+      pipelines.push_back(j.pipeline_id);
+    }
+  }
+  for (int64_t id : pipelines) GANTRY_TRY(process(id));
+  if (!pipelines.empty()) dispatch();
+  return ok_status();
 }
 
 // ---- logs and artifacts for people ----

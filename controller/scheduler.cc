@@ -12,6 +12,7 @@ constexpr std::pair<JobState, std::string_view> kStateNames[] = {
     {JobState::kRunning, "running"}, {JobState::kSuccess, "success"},
     {JobState::kFailed, "failed"},   {JobState::kCanceled, "canceled"},
     {JobState::kSkipped, "skipped"}, {JobState::kManual, "manual"},
+    {JobState::kScheduled, "scheduled"},
 };
 
 enum class Composite { kWaiting, kSuccess, kFailed, kCanceled, kSkipped };
@@ -24,6 +25,7 @@ Composite composite(const std::vector<const SchedJob*>& prereqs) {
       case JobState::kCreated:
       case JobState::kPending:
       case JobState::kRunning:
+      case JobState::kScheduled:
         return Composite::kWaiting;
       case JobState::kManual:
         if (!j->allow_failure) return Composite::kWaiting;  // blocking manual job
@@ -55,8 +57,9 @@ std::optional<JobState> decide(schema::When when, Composite c) {
   bool ok = c == Composite::kSuccess || c == Composite::kSkipped;
   switch (when) {
     case schema::When::kOnSuccess:
-    case schema::When::kDelayed:
       return ok ? JobState::kPending : JobState::kSkipped;
+    case schema::When::kDelayed:
+      return ok ? JobState::kScheduled : JobState::kSkipped;
     case schema::When::kManual:
       return ok ? JobState::kManual : JobState::kSkipped;
     case schema::When::kOnFailure:
@@ -123,6 +126,7 @@ std::vector<Transition> process_pipeline(const std::vector<SchedJob>& input) {
 JobState pipeline_state(const std::vector<SchedJob>& jobs) {
   bool any_running = false, any_pending = false, any_finished_run = false, any_created = false;
   bool blocking_manual = false, any_failed = false, any_canceled = false, all_skipped = true;
+  bool any_scheduled = false;
   for (const auto& j : jobs) {
     switch (j.state) {
       case JobState::kRunning: any_running = true; break;
@@ -132,6 +136,7 @@ JobState pipeline_state(const std::vector<SchedJob>& jobs) {
         if (!j.allow_failure) blocking_manual = true;
         break;
       case JobState::kSkipped: break;
+      case JobState::kScheduled: any_scheduled = true; break;
       case JobState::kSuccess:
         all_skipped = false;
         any_finished_run = true;
@@ -150,6 +155,7 @@ JobState pipeline_state(const std::vector<SchedJob>& jobs) {
   if (any_running || (any_pending && any_finished_run)) return JobState::kRunning;
   if (any_pending) return JobState::kPending;
   if (blocking_manual) return JobState::kManual;
+  if (any_scheduled) return JobState::kScheduled;
   if (any_created) {
     // Created jobs that nothing will start: only a blocking manual job holds them, handled
     // above; otherwise they wait for processing, which counts as still running.

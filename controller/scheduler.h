@@ -15,7 +15,10 @@
 
 namespace gantry::controller {
 
-enum class JobState { kCreated, kPending, kRunning, kSuccess, kFailed, kCanceled, kSkipped, kManual };
+// kScheduled: a `when: delayed` job waiting out its start_in (GitLab's `scheduled`).
+enum class JobState {
+  kCreated, kPending, kRunning, kSuccess, kFailed, kCanceled, kSkipped, kManual, kScheduled
+};
 
 std::string_view job_state_name(JobState s);  // "created", ... as GitLab names them
 std::optional<JobState> parse_job_state(std::string_view s);
@@ -43,11 +46,13 @@ struct Transition {
 // returns the transitions in order (a job appears at most once). Prerequisites are the needed
 // jobs, or every job of earlier stages. Their composite status decides, as GitLab does:
 // on_success/manual/delayed run when it is success or skipped, on_failure when failed,
-// always when success, failed or skipped; otherwise the job is skipped. A blocking manual job
-// (not allow_failure) keeps what depends on it waiting.
+// always when success, failed or skipped; otherwise the job is skipped. A manual job becomes
+// kManual, a delayed one kScheduled (the caller makes it pending when start_in has passed).
+// A blocking manual job (not allow_failure) and a scheduled job keep what depends on them
+// waiting.
 std::vector<Transition> process_pipeline(const std::vector<SchedJob>& jobs);
 
-// The pipeline's status from its jobs' statuses.
+// The pipeline's status from its jobs' statuses: kScheduled when only delayed jobs wait.
 JobState pipeline_state(const std::vector<SchedJob>& jobs);
 
 // Whether a failed job is run again under its `retry:` (max counts retries, not runs).

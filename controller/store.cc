@@ -102,6 +102,12 @@ ALTER TABLE jobs ADD COLUMN acknowledged INTEGER NOT NULL DEFAULT 0;
     R"sql(
 ALTER TABLE projects ADD COLUMN webhook_secret TEXT NOT NULL DEFAULT '';
 )sql",
+    // 4: delayed jobs: start_in (seconds, from the plan) and when a scheduled job becomes
+    // pending (ms; 0 unless scheduled), so the wait survives a controller restart.
+    R"sql(
+ALTER TABLE jobs ADD COLUMN start_in INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN scheduled_at INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 
 Error db_error(std::string_view what, const std::exception& e) {
@@ -162,7 +168,7 @@ const char* const kJobColumns =
     "allow_failure, allow_failure_exit_codes, failure_allowed, needs, tags, resource_group, "
     "interruptible, attempt, auto_retries, failure_reason, exit_code, agent_id, "
     "lease_expires_at, created_at, queued_at, started_at, finished_at, log_size, log_sha256, "
-    "artifact_digest, artifact_size, acknowledged";
+    "artifact_digest, artifact_size, acknowledged, start_in, scheduled_at";
 
 JobRecord read_job(SQLite::Statement& q) {
   JobRecord j;
@@ -200,6 +206,8 @@ JobRecord read_job(SQLite::Statement& q) {
   j.artifact_digest = q.getColumn(c++).getString();
   j.artifact_size = static_cast<uint64_t>(q.getColumn(c++).getInt64());
   j.acknowledged = q.getColumn(c++).getInt() != 0;
+  j.start_in_seconds = q.getColumn(c++).getInt64();
+  j.scheduled_at = q.getColumn(c++).getInt64();
   return j;
 }
 
@@ -226,6 +234,8 @@ int bind_job_state(SQLite::Statement& q, const JobRecord& j, int first) {
   q.bind(c++, j.artifact_digest);
   q.bind(c++, static_cast<int64_t>(j.artifact_size));
   q.bind(c++, j.acknowledged ? 1 : 0);
+  q.bind(c++, j.start_in_seconds);
+  q.bind(c++, j.scheduled_at);
   return c;
 }
 
@@ -499,8 +509,9 @@ Result<int64_t> Store::create_pipeline(const PipelineRecord& p, std::vector<JobR
                            "tags, resource_group, interruptible, created_at, status, "
                            "failure_allowed, attempt, auto_retries, failure_reason, exit_code, "
                            "agent_id, lease_expires_at, queued_at, started_at, finished_at, "
-                           "log_size, log_sha256, artifact_digest, artifact_size, acknowledged) "
-                           "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                           "log_size, log_sha256, artifact_digest, artifact_size, acknowledged, "
+                           "start_in, scheduled_at) "
+                           "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
       int k = 1;
       jq.bind(k++, id);
       jq.bind(k++, j.project_id);
@@ -588,7 +599,8 @@ Result<std::vector<PipelineRecord>> Store::active_pipelines(int64_t project_id,
     SQLite::Statement q(state_->db,
                         std::string("SELECT ") + kPipelineColumns +
                             " FROM pipelines WHERE project_id = ? AND ref = ? AND status IN "
-                            "('created', 'pending', 'running', 'manual') ORDER BY id");
+                            "('created', 'pending', 'running', 'manual', 'scheduled') "
+                            "ORDER BY id");
     q.bind(1, project_id);
     q.bind(2, ref);
     std::vector<PipelineRecord> out;
@@ -603,7 +615,7 @@ Result<std::vector<int64_t>> Store::unfinished_pipeline_ids() {
   try {
     SQLite::Statement q(state_->db,
                         "SELECT id FROM pipelines WHERE status IN ('created', 'pending', "
-                        "'running', 'manual') ORDER BY id");
+                        "'running', 'manual', 'scheduled') ORDER BY id");
     std::vector<int64_t> out;
     while (q.executeStep()) out.push_back(q.getColumn(0).getInt64());
     return out;
@@ -657,7 +669,7 @@ Status Store::update_job(const JobRecord& j) {
                         "auto_retries = ?, failure_reason = ?, exit_code = ?, agent_id = ?, "
                         "lease_expires_at = ?, queued_at = ?, started_at = ?, finished_at = ?, "
                         "log_size = ?, log_sha256 = ?, artifact_digest = ?, artifact_size = ?, "
-                        "acknowledged = ? WHERE id = ?");
+                        "acknowledged = ?, start_in = ?, scheduled_at = ? WHERE id = ?");
     int next = bind_job_state(q, j, 1);
     q.bind(next, j.id);
     q.exec();

@@ -84,6 +84,8 @@ struct JobRecord {
   std::string artifact_digest;  // "sha256:…" or ""
   uint64_t artifact_size = 0;
   bool acknowledged = false;  // the agent called about the current attempt
+  int64_t start_in_seconds = 0;  // when: delayed: the plan's start_in
+  int64_t scheduled_at = 0;      // ms; a `scheduled` job becomes pending then (0 otherwise)
 };
 
 struct AgentRecord {

@@ -96,6 +96,7 @@ Json Controller::job_json(const JobRecord& j, const std::string& project_name) {
               {"stage", j.stage},
               {"status", j.status},
               {"when", j.when},
+              {"scheduled_at", time_json(j.scheduled_at)},
               {"allow_failure", j.allow_failure},
               {"attempt", j.attempt},
               {"failure_reason", nullable(j.failure_reason)},

@@ -244,6 +244,10 @@ void play_job(Call& call) {
   ROUTE_TRY_ASSIGN(int64_t id, id_param(call, 0, "job"));
   reply(call, call.c.play_job(id));
 }
+void unschedule_job(Call& call) {
+  ROUTE_TRY_ASSIGN(int64_t id, id_param(call, 0, "job"));
+  reply(call, call.c.unschedule_job(id));
+}
 void download_artifacts(Call& call) {
   ROUTE_TRY_ASSIGN(int64_t id, id_param(call, 0, "job"));
   auto file = call.c.job_artifacts(id);
@@ -340,7 +344,10 @@ const Route kRoutes[] = {
     {"GET", "/api/v1/jobs/{id}/log", Auth::kAdmin, "read a job's log (also live)", read_log},
     {"POST", "/api/v1/jobs/{id}/cancel", Auth::kAdmin, "cancel a job", cancel_job},
     {"POST", "/api/v1/jobs/{id}/retry", Auth::kAdmin, "retry a job", retry_job},
-    {"POST", "/api/v1/jobs/{id}/play", Auth::kAdmin, "start a manual job", play_job},
+    {"POST", "/api/v1/jobs/{id}/play", Auth::kAdmin, "start a manual job, or a scheduled one now",
+     play_job},
+    {"POST", "/api/v1/jobs/{id}/unschedule", Auth::kAdmin,
+     "turn a scheduled (delayed) job into a manual one", unschedule_job},
     {"GET", "/api/v1/jobs/{id}/artifacts", Auth::kAdmin, "download a job's artifacts",
      download_artifacts},
     {"GET", "/api/v1/agents", Auth::kAdmin, "list agents", list_agents},

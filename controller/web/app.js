@@ -251,10 +251,13 @@
 
   function jobActions(j, refresh) {
     const buttons = [];
-    if (j.status === 'manual') {
-      buttons.push(h('button', { class: 'play', onclick: () => act('POST', '/api/v1/jobs/' + j.id + '/play', refresh) }, 'Play'));
+    if (j.status === 'manual' || j.status === 'scheduled') {
+      buttons.push(h('button', { class: 'play', onclick: () => act('POST', '/api/v1/jobs/' + j.id + '/play', refresh) }, j.status === 'scheduled' ? 'Start now' : 'Play'));
     }
-    if (['created', 'pending', 'running', 'manual'].includes(j.status)) {
+    if (j.status === 'scheduled') {
+      buttons.push(h('button', { class: 'unschedule', onclick: () => act('POST', '/api/v1/jobs/' + j.id + '/unschedule', refresh) }, 'Unschedule'));
+    }
+    if (['created', 'pending', 'running', 'manual', 'scheduled'].includes(j.status)) {
       buttons.push(h('button', { class: 'cancel', onclick: () => act('POST', '/api/v1/jobs/' + j.id + '/cancel', refresh) }, 'Cancel'));
     }
     if (['success', 'failed', 'canceled'].includes(j.status)) {

@@ -148,6 +148,13 @@ Status FakeContainerManager::remove(const std::string& id) {
   return ok_status();
 }
 
+void FakeContainerManager::end_service(const std::string& id, agent::ContainerExit exit) {
+  std::lock_guard lock(mu_);
+  events.push_back("end " + id);
+  if (running_.erase(id) > 0) ended_[id] = exit;
+  cv_.notify_all();
+}
+
 std::vector<std::string> FakeContainerManager::events_snapshot() const {
   std::lock_guard lock(mu_);
   return events;

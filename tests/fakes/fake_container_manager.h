@@ -51,6 +51,8 @@ class FakeContainerManager : public agent::ContainerManager {
   std::vector<std::string> events;
   std::set<std::string> pods;  // created and not destroyed
   std::vector<std::string> events_snapshot() const;
+  // Ends a started service that runs until stop(), as if its command ended with `exit`.
+  void end_service(const std::string& id, agent::ContainerExit exit);
 
   Result<runtime::image::ImageRecord> ensure_image(const std::string& ref,
                                                    agent::PullPolicy policy,

@@ -281,6 +281,67 @@ TEST_F(GantryRunTest, ROOT_InterruptCancelsTheRunningJobAndExits130) {
   EXPECT_NE(summary_row(out, "after").find("canceled (not started)"), std::string::npos) << out;
 }
 
+// A canceled job's after_script runs (bounded by 5 minutes); a second SIGINT stops it at once,
+// cleans up and exits 130. Without the second signal this run would take the 5 minutes and
+// never print the "stopped" line.
+TEST_F(GantryRunTest, ROOT_SecondInterruptStopsTheCanceledJobsAfterScript) {
+  write_pipeline(
+      "image: gantry.local/busybox:latest\n"
+      "long:\n"
+      "  script:\n    - echo started-long-job\n    - sleep 600\n"
+      "  after_script:\n    - echo after-script-started $CI_JOB_STATUS\n    - sleep 600\n"
+      "    - echo after-script-finished\n");
+  int out_pipe[2];
+  ASSERT_EQ(::pipe2(out_pipe, O_CLOEXEC), 0);
+  std::string root = state_->path();
+  std::string cwd = project_.path();
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::dup2(out_pipe[1], STDOUT_FILENO);
+    if (::chdir(cwd.c_str()) != 0) ::_exit(127);
+    ::execl(GANTRY_BIN, GANTRY_BIN, "--root", root.c_str(), "run", "--network", "none",
+            static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::close(out_pipe[1]);
+  std::string out;
+  char buf[4096];
+  int signals = 0;
+  for (;;) {
+    ssize_t n = ::read(out_pipe[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+    if (signals == 0 && out.find("long | started-long-job\n") != std::string::npos) {
+      ASSERT_EQ(::kill(pid, SIGINT), 0);
+      signals = 1;
+    }
+    // The after_script's own line proves its container runs.
+    if (signals == 1 && out.find("long | after-script-started canceled\n") != std::string::npos) {
+      ASSERT_EQ(::kill(pid, SIGINT), 0);
+      signals = 2;
+    }
+  }
+  ::close(out_pipe[0]);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_EQ(signals, 2) << out;
+  ASSERT_TRUE(WIFEXITED(status)) << out;
+  EXPECT_EQ(WEXITSTATUS(status), 130) << out;
+  EXPECT_NE(out.find("long | canceling: running after_script; press Ctrl-C again to stop it"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("interrupt again: stopping after_script"), std::string::npos) << out;
+  EXPECT_NE(out.find("after_script stopped: the canceled job was stopped again"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(out.find("after-script-finished"), std::string::npos) << out;
+  EXPECT_NE(summary_row(out, "long").find("canceled"), std::string::npos) << out;
+  // TearDown: no container, bundle, mount or runtime state left; the suite's host-state check
+  // covers cgroups and processes.
+}
+
 // A service from an image that EXPOSEs its port: the run waits for the port, then the job
 // reaches the service by its explicit and its default alias; after_script runs; the service's
 // container and the pod network are gone afterwards (expect_nothing_left).
@@ -310,6 +371,50 @@ TEST_F(GantryRunTest, ROOT_NETNS_AJobReachesItsServiceByAlias) {
   EXPECT_NE(r.out.find("test | hello-from-web\n"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("test | again-hello-from-web\n"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("test | after success\n"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("probably didn't start properly"), std::string::npos) << r.out;
+}
+
+// A service that dies after its health check passed: the job's log gets a warning naming it,
+// its exit code and its last lines, and the job goes on (GitLab's behaviour). The job makes the
+// service end (a CGI script kills its httpd) and waits until its port is closed.
+TEST_F(GantryRunTest, ROOT_NETNS_AServiceThatDiesDuringTheJobIsAWarning) {
+  testing::TestBundle bundle;
+  auto imported = run_subprocess({GANTRY_BIN, "--root", state_->path(), "image", "import",
+                                  bundle.rootfs(), "gantry.local/web:1", "--expose", "8080"});
+  ASSERT_TRUE(imported.ok() && imported->exit_code == 0)
+      << (imported.ok() ? imported->err : imported.error().message());
+  write_pipeline(
+      "image: gantry.local/busybox:latest\n"
+      "test:\n"
+      "  services:\n"
+      "    - name: gantry.local/web:1\n"
+      "      alias: web\n"
+      "      command:\n"
+      "        - /bin/sh\n"
+      "        - -c\n"
+      "        - |\n"
+      "          mkdir -p /www/cgi-bin\n"
+      "          printf '#!/bin/sh\\necho\\necho bye\\nkillall httpd\\n' > /www/cgi-bin/die\n"
+      "          chmod +x /www/cgi-bin/die\n"
+      "          echo up > /www/index.html\n"
+      "          echo service-listening\n"
+      "          httpd -f -p 8080 -h /www\n"
+      "          echo service-going-away\n"
+      "          exit 3\n"
+      "  script:\n"
+      "    - wget -q -O - http://web:8080/index.html\n"
+      "    - wget -q -O /dev/null http://web:8080/cgi-bin/die || true\n"
+      "    - while wget -q -O /dev/null http://web:8080/index.html; do sleep 0.1; done\n"
+      "    - echo job-goes-on\n");
+  auto r = run({});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("test | up\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("test | WARNING: Service gantry.local/web:1 (alias web) exited with code 3 "
+                       "while the job was running."),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("test | service-going-away\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("test | job-goes-on\n"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("probably didn't start properly"), std::string::npos) << r.out;
 }
 

@@ -517,6 +517,95 @@ TEST_F(ControllerApiTest, ManualJobWaitsForPlayAndCancelReachesTheAgent) {
   EXPECT_EQ(pipeline(id).value("status", ""), "canceled");
 }
 
+TEST_F(ControllerApiTest, DelayedJobIsScheduledAndPendingAtItsTimeAcrossARestart) {
+  std::string repo = make_repo(dir_, "repo", {{".gantry-ci.yml", R"(stages: [build, deploy]
+build:
+  stage: build
+  script: [make]
+later:
+  stage: deploy
+  when: delayed
+  start_in: 1 minute
+  script: [deploy]
+)"}});
+  create_project("demo", repo);
+  int64_t id = trigger("demo");
+  auto agent = register_agent();
+  auto lease = agent->poll(0);
+  ASSERT_TRUE(lease);
+  agent->run(*lease);
+  Json p = pipeline(id);
+  Json later = p.at("jobs")[1];
+  EXPECT_EQ(later.value("status", ""), "scheduled");
+  EXPECT_TRUE(later.at("scheduled_at").is_string()) << later.dump();
+  EXPECT_EQ(p.value("status", ""), "scheduled");
+  EXPECT_FALSE(agent->poll(0));
+  int64_t job = later.value("id", int64_t{0});
+
+  // The time is in the database: a restart neither loses nor restarts the wait.
+  uint16_t port = daemon_->port();
+  daemon_.reset();
+  start(port);
+  agent->api().set_url(daemon_->url());
+  daemon_->controller().tick();
+  EXPECT_EQ(admin("GET", "/api/v1/jobs/" + std::to_string(job)).body.value("status", ""),
+            "scheduled");
+  EXPECT_FALSE(agent->poll(0));
+
+  clock_offset_ms_ += 61'000;  // past start_in, by the controller's clock
+  daemon_->controller().tick();
+  Json j = admin("GET", "/api/v1/jobs/" + std::to_string(job)).body;
+  EXPECT_EQ(j.value("status", ""), "pending");
+  EXPECT_TRUE(j.at("scheduled_at").is_null());
+  auto second = agent->poll(0);
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->at("job_id").get<int64_t>(), job);
+  agent->run(*second);
+  EXPECT_EQ(pipeline(id).value("status", ""), "success");
+}
+
+TEST_F(ControllerApiTest, ScheduledJobIsPlayedNowOrUnscheduledToManual) {
+  std::string repo = make_repo(dir_, "repo", {{".gantry-ci.yml", R"(now:
+  when: delayed
+  start_in: 1 hour
+  script: [a]
+held:
+  when: delayed
+  start_in: 1 hour
+  script: [b]
+)"}});
+  create_project("demo", repo);
+  int64_t id = trigger("demo");
+  Json p = pipeline(id);
+  int64_t now_job = p.at("jobs")[0].value("id", int64_t{0});
+  int64_t held_job = p.at("jobs")[1].value("id", int64_t{0});
+  auto agent = register_agent();
+  EXPECT_FALSE(agent->poll(0));
+  std::string now_path = "/api/v1/jobs/" + std::to_string(now_job);
+  std::string held_path = "/api/v1/jobs/" + std::to_string(held_job);
+  Reply played = admin("POST", now_path + "/play");
+  ASSERT_EQ(played.status, 200) << played.raw;
+  EXPECT_EQ(played.body.value("status", ""), "pending");
+  auto lease = agent->poll(0);
+  ASSERT_TRUE(lease);
+  EXPECT_EQ(lease->at("job_id").get<int64_t>(), now_job);
+  agent->run(*lease);
+
+  Reply unscheduled = admin("POST", held_path + "/unschedule");
+  ASSERT_EQ(unscheduled.status, 200) << unscheduled.raw;
+  EXPECT_EQ(unscheduled.body.value("status", ""), "manual");
+  EXPECT_EQ(admin("POST", held_path + "/unschedule").status, 409);
+  clock_offset_ms_ += 2 * 3600 * 1000;  // its old time passes: it stays manual
+  daemon_->controller().tick();
+  EXPECT_EQ(admin("GET", held_path).body.value("status", ""), "manual");
+  EXPECT_FALSE(agent->poll(0));
+  ASSERT_EQ(admin("POST", held_path + "/play").status, 200);
+  auto held = agent->poll(0);
+  ASSERT_TRUE(held);
+  agent->run(*held);
+  EXPECT_EQ(pipeline(id).value("status", ""), "success");
+}
+
 TEST_F(ControllerApiTest, LogFollowerIsAnsweredWhenBytesArrive) {
   std::string repo = make_repo(dir_, "repo", {{".gantry-ci.yml", "job:\n  script: [x]\n"}});
   create_project("demo", repo);

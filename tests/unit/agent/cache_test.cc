@@ -6,7 +6,9 @@
 
 #include "agent/cache.h"
 #include "agent/tar_archive.h"
+#include "common/sha1.h"
 #include "common/file.h"
+#include "common/subprocess.h"
 #include "tests/support/layer_tar.h"
 #include "tests/support/temp_dir.h"
 
@@ -27,22 +29,82 @@ TEST(CacheKeyTest, DefaultAndExpandedKeys) {
   EXPECT_EQ(cache_key(c, vars, tmp.path()).value(), "build-main");
 }
 
-TEST(CacheKeyTest, KeyFilesHashTheirContentsWithPrefix) {
+// git in `dir`, failing the test when it fails; returns its trimmed stdout.
+std::string git(const std::string& dir, std::vector<std::string> args) {
+  std::vector<std::string> argv = {"git", "-C", dir, "-c", "user.name=t", "-c", "user.email=t@e",
+                                   "-c", "commit.gpgsign=false"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto r = run_subprocess(argv);
+  EXPECT_TRUE(r.ok() && r->exit_code == 0) << (r.ok() ? r->err : r.error().message());
+  std::string out = r.ok() ? r->out : "";
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
+void commit_file(const std::string& dir, const std::string& name, const std::string& content,
+                 const std::string& message) {
+  ASSERT_TRUE(write_file(join_path(dir, name), content).ok());
+  git(dir, {"add", name});
+  git(dir, {"commit", "-qm", message});
+}
+
+TEST(CacheKeyTest, KeyFilesHashTheCommitsThatLastChangedThem) {
   testing::TempDir tmp;
+  std::string repo = tmp.path();
+  git(repo, {"init", "-q"});
+  commit_file(repo, "Gemfile.lock", "rake 13\n", "one");
+  commit_file(repo, "README", "hello\n", "two");
+  std::string first = git(repo, {"rev-parse", "HEAD~1"});
   VariableSet vars;
   vars.set("CI_JOB_NAME", "test");
-  ASSERT_TRUE(write_file(tmp.file("Gemfile.lock"), "rake 13\n").ok());
   Cache c;
   c.key_files = {"Gemfile.lock", "missing.lock"};
-  std::string k1 = cache_key(c, vars, tmp.path()).value();
-  EXPECT_EQ(k1.size(), 64u);
-  ASSERT_TRUE(write_file(tmp.file("Gemfile.lock"), "rake 14\n").ok());
-  std::string k2 = cache_key(c, vars, tmp.path()).value();
-  EXPECT_NE(k1, k2);  // new contents, new cache
+  // GitLab: SHA1 of the sorted unique ids of the last commits that changed the files.
+  std::string k1 = cache_key(c, vars, repo).value();
+  EXPECT_EQ(k1, sha1_hex(first));
+  EXPECT_EQ(k1, key_files_digest({first, std::nullopt}));
+
+  // Another file committed: same key. An uncommitted edit: same key.
+  commit_file(repo, "README", "hello again\n", "three");
+  EXPECT_EQ(cache_key(c, vars, repo).value(), k1);
+  ASSERT_TRUE(write_file(join_path(repo, "Gemfile.lock"), "rake 99\n").ok());
+  EXPECT_EQ(cache_key(c, vars, repo).value(), k1);
+
+  // The file committed again: a new key, from that commit.
+  commit_file(repo, "Gemfile.lock", "rake 14\n", "four");
+  std::string fourth = git(repo, {"rev-parse", "HEAD"});
+  std::string k2 = cache_key(c, vars, repo).value();
+  EXPECT_NE(k1, k2);
+  EXPECT_EQ(k2, sha1_hex(fourth));
+  // At an older revision the older commit counts.
+  EXPECT_EQ(cache_key(c, vars, repo, first).value(), k1);
+
+  // Two files: both commits, sorted and joined by '-'.
+  commit_file(repo, "yarn.lock", "left-pad\n", "five");
+  std::string fifth = git(repo, {"rev-parse", "HEAD"});
+  c.key_files = {"yarn.lock", "Gemfile.lock"};
+  std::string a = std::min(fourth, fifth), b = std::max(fourth, fifth);
+  EXPECT_EQ(cache_key(c, vars, repo).value(), sha1_hex(a + "-" + b));
+
   c.key_prefix = "$CI_JOB_NAME";
-  EXPECT_EQ(cache_key(c, vars, tmp.path()).value(), "test-" + k2);
+  EXPECT_EQ(cache_key(c, vars, repo).value(), "test-" + sha1_hex(a + "-" + b));
+  // No file with a commit: GitLab's "default", after the prefix.
   c.key_files = {"none.lock"};
-  EXPECT_EQ(cache_key(c, vars, tmp.path()).value(), "test-default");
+  EXPECT_EQ(cache_key(c, vars, repo).value(), "test-default");
+  ASSERT_TRUE(write_file(join_path(repo, "untracked.lock"), "x\n").ok());
+  c.key_files = {"untracked.lock"};
+  EXPECT_EQ(cache_key(c, vars, repo).value(), "test-default");
+}
+
+TEST(CacheKeyTest, KeyFilesOutsideAGitRepositoryAreDefault) {
+  testing::TempDir tmp;
+  ASSERT_TRUE(write_file(tmp.file("Gemfile.lock"), "rake 13\n").ok());
+  VariableSet vars;
+  Cache c;
+  c.key_files = {"Gemfile.lock"};
+  EXPECT_EQ(cache_key(c, vars, tmp.path()).value(), "default");
+  EXPECT_EQ(key_files_digest({}), "default");
+  EXPECT_EQ(sha1_hex("abc"), "a9993e364706816aba3e25717850c26c9cd0d89d");  // FIPS 180 vector
 }
 
 TEST(CacheKeyTest, SlashesAndDotsAreRejected) {

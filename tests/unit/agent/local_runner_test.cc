@@ -4,7 +4,9 @@
 // is on a condition the test sets, never on time.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -19,6 +21,7 @@ class BlockingRunner : public AttemptRunner {
  public:
   AttemptOutcome run(const schema::PlannedJob& job, int attempt, std::stop_token stop) override {
     std::unique_lock lock(mu_);
+    started_at_[job.name] = std::chrono::steady_clock::now();
     running_.insert(job.name);
     started_.push_back(job.name + "#" + std::to_string(attempt));
     max_running_ = std::max(max_running_, running_.size());
@@ -62,6 +65,7 @@ class BlockingRunner : public AttemptRunner {
   std::vector<std::string> started_;
   std::set<std::string> saw_stop_;
   size_t max_running_ = 0;
+  std::map<std::string, std::chrono::steady_clock::time_point> started_at_;
   std::map<std::string, std::vector<AttemptOutcome>> outcomes_;
 };
 
@@ -78,11 +82,21 @@ class RecordingObserver : public RunObserver {
     events.push_back(std::string(job_state_name(job.state)) + " " + job.job->name);
   }
   void canceling() override { events.push_back("canceling"); }
+  void job_scheduled(const ScheduledJob& job, bool waits) override {
+    events.push_back(std::string(waits ? "scheduled " : "scheduled-now ") + job.job->name);
+    scheduled_at[job.job->name] = std::chrono::steady_clock::now();
+    if (on_scheduled) on_scheduled();
+  }
   std::vector<std::string> events;
+  std::map<std::string, std::chrono::steady_clock::time_point> scheduled_at;
+  std::function<void()> on_scheduled;
 };
 
 class LocalRunnerTest : public ::testing::Test {
  protected:
+  static JobState state_of(const Scheduler& s, const std::string& name) {
+    return s.jobs()[s.index_of(name).value()].state;
+  }
   schema::PlannedJob& add(std::string name, std::string stage) {
     schema::PlannedJob j;
     j.name = j.job_name = std::move(name);
@@ -149,6 +163,59 @@ TEST_F(LocalRunnerTest, StopCancelsWaitingJobsAndStopsRunningOnesBeforeReturning
   for (const auto& j : s.jobs()) EXPECT_EQ(j.state, JobState::kCanceled) << j.job->name;
   EXPECT_EQ(s.status(), PipelineStatus::kCanceled);
   EXPECT_TRUE(runner_.running_.empty());
+}
+
+TEST_F(LocalRunnerTest, DelayedJobWaitsItsStartInWhileTheRestGoesOn) {
+  plan_.stages = {"build", "test"};
+  add("later", "build").when = schema::When::kDelayed;
+  plan_.jobs.back().start_in = "1 second";
+  add("now", "build");
+  add("unit", "test");
+  runner_.free_ = {"later", "now", "unit"};
+  Scheduler s(plan_, std::nullopt);
+  LocalRunner r(s, runner_, observer_, 4);
+  std::jthread t([&] { r.run(std::stop_token()); });
+  t.join();
+  // "now" starts first although "later" comes first in the file; "unit" waits for both.
+  EXPECT_EQ(runner_.started(), (std::vector<std::string>{"now#1", "later#1", "unit#1"}));
+  EXPECT_EQ(observer_.events.front(), "scheduled later");
+  // A lower bound only: the job cannot have started before its start_in passed.
+  EXPECT_GE(runner_.started_at_["later"] - observer_.scheduled_at["later"],
+            std::chrono::seconds(1));
+  EXPECT_EQ(s.status(), PipelineStatus::kSuccess);
+}
+
+TEST_F(LocalRunnerTest, StartDelayedAtOnceDoesNotWait) {
+  plan_.stages = {"build"};
+  add("later", "build").when = schema::When::kDelayed;
+  plan_.jobs.back().start_in = "1 week";  // a wait would hang the test until its timeout
+  runner_.free_ = {"later"};
+  Scheduler s(plan_, std::nullopt);
+  LocalRunner r(s, runner_, observer_, 4);
+  r.set_start_delayed_at_once(true);
+  std::jthread t([&] { r.run(std::stop_token()); });
+  t.join();
+  EXPECT_EQ(runner_.started(), std::vector<std::string>{"later#1"});
+  EXPECT_EQ(observer_.events.front(), "scheduled-now later");
+  EXPECT_EQ(s.status(), PipelineStatus::kSuccess);
+}
+
+TEST_F(LocalRunnerTest, StopCancelsTheWaitOfAScheduledJob) {
+  plan_.stages = {"build"};
+  add("later", "build").when = schema::When::kDelayed;
+  plan_.jobs.back().start_in = "1 week";  // without the cancel, the test hangs to its timeout
+  Scheduler s(plan_, std::nullopt);
+  LocalRunner r(s, runner_, observer_, 4);
+  std::stop_source stop;
+  observer_.on_scheduled = [&] { stop.request_stop(); };
+  std::jthread t([&] { r.run(stop.get_token()); });
+  t.join();
+  EXPECT_TRUE(r.canceled());
+  EXPECT_TRUE(runner_.started().empty());
+  EXPECT_EQ(state_of(s, "later"), JobState::kCanceled);
+  EXPECT_EQ(observer_.events,
+            (std::vector<std::string>{"scheduled later", "canceling", "canceled later"}));
+  EXPECT_EQ(s.status(), PipelineStatus::kCanceled);
 }
 
 }  // namespace

@@ -284,11 +284,46 @@ TEST_F(SchedulerTest, SelectedManualJobRuns) {
   EXPECT_EQ(s.status(), PipelineStatus::kSuccess);
 }
 
-TEST_F(SchedulerTest, DelayedJobsStartAtOnceWithANote) {
+TEST_F(SchedulerTest, DelayedJobsAreScheduledAndHoldLaterStagesUntilStarted) {
+  add("compile", "build");
   add("later", "build", When::kDelayed).start_in = "30 minutes";
+  add("unit", "test");
   Scheduler s(plan_, std::nullopt);
-  EXPECT_EQ(run_all(s), V{"later"});
-  EXPECT_NE(s.jobs()[0].note.find("30 minutes"), std::string::npos);
+  // GitLab: a delayed job whose turn came is `scheduled`, not pending; the rest goes on.
+  EXPECT_EQ(names(s, s.advance()), V{"compile"});
+  EXPECT_EQ(state(s, "later"), JobState::kScheduled);
+  EXPECT_EQ(s.jobs()[1].start_in_seconds, 30 * 60);
+  EXPECT_NE(s.jobs()[1].note.find("30 minutes"), std::string::npos);
+  s.mark_running(0);
+  s.record(0, ok());
+  EXPECT_TRUE(s.advance().empty());  // the next stage waits for the scheduled job
+  EXPECT_FALSE(s.finished());
+  EXPECT_EQ(s.status(), PipelineStatus::kRunning);
+  s.start_scheduled(1);
+  EXPECT_EQ(state(s, "later"), JobState::kPending);
+  s.mark_running(1);
+  s.record(1, ok());
+  EXPECT_EQ(names(s, s.advance()), V{"unit"});
+}
+
+TEST_F(SchedulerTest, DelayedJobAfterAFailureIsSkipped) {
+  add("compile", "build");
+  add("later", "test", When::kDelayed).start_in = "1 second";
+  outcomes_["compile"] = {fail()};
+  Scheduler s(plan_, std::nullopt);
+  EXPECT_EQ(run_all(s), V{"compile"});
+  EXPECT_EQ(state(s, "later"), JobState::kSkipped);
+}
+
+TEST_F(SchedulerTest, CancelCancelsScheduledJobs) {
+  add("later", "build", When::kDelayed).start_in = "1 week";
+  Scheduler s(plan_, std::nullopt);
+  EXPECT_TRUE(s.advance().empty());
+  EXPECT_EQ(state(s, "later"), JobState::kScheduled);
+  s.cancel();
+  EXPECT_EQ(state(s, "later"), JobState::kCanceled);
+  EXPECT_TRUE(s.finished());
+  EXPECT_EQ(s.status(), PipelineStatus::kCanceled);
 }
 
 TEST_F(SchedulerTest, RetryMaxRetriesAFailedJobUpToMaxTimes) {

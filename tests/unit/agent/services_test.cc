@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <mutex>
 
 #include "common/unique_fd.h"
@@ -152,13 +153,20 @@ class RecordingLog : public ServiceLog {
     std::lock_guard lock(mu_);
     return text_;
   }
+  // Waits until the log holds `s` (written from another thread).
+  void wait_for(const std::string& s) {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return text_.find(s) != std::string::npos; });
+  }
 
  private:
   void add(const std::string& s) {
     std::lock_guard lock(mu_);
     text_ += s + "\n";
+    cv_.notify_all();
   }
   std::mutex mu_;
+  std::condition_variable cv_;
   std::string text_;
 };
 
@@ -253,6 +261,59 @@ TEST_F(ServiceSetTest, AServiceThatExitsIsAWarningWithItsLogTailAndTheOthersAreR
   set.stop_all();
   EXPECT_TRUE(fake_.live.empty());
   set.stop_all();  // idempotent
+}
+
+TEST_F(ServiceSetTest, AServiceThatExitsWhileTheJobRunsIsAWarningWithItsLastLines) {
+  LoopbackPort port;
+  port.listen();
+  fake_.present = {"flaky:1", "steady:1"};
+  fake_.configs["flaky:1"].exposed_ports = {std::to_string(port.port()) + "/tcp"};
+  fake_.services["flaky:1"].output = "ready to accept connections\nsegfault in worker\n";
+  schema::Service flaky, steady;
+  flaky.name = "flaky:1";
+  flaky.alias = "db";
+  steady.name = "steady:1";
+  ServiceSet set(options(), log_);
+  ASSERT_TRUE(set.start({flaky, steady}, {}, {}).ok());
+  auto n = set.wait_ready("", Clock::now() + std::chrono::hours(1), {});
+  ASSERT_TRUE(n.ok()) << n.error().message();
+  EXPECT_EQ(*n, 0u);  // its health check passed
+  set.watch_exits();
+  fake_.end_service("fake1", ContainerExit{139, 11, false, false, false});
+  log_.wait_for("*********");
+  std::string text = log_.text();
+  EXPECT_NE(text.find("WARNING: Service flaky:1 (alias db) was killed by signal 11 while the job "
+                      "was running."),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("segfault in worker"), std::string::npos) << text;
+  EXPECT_EQ(text.find("probably didn't start properly"), std::string::npos) << text;
+  // Services that gantry stops at the end are not reported.
+  set.stop_all();
+  EXPECT_EQ(log_.text(), text);
+  EXPECT_TRUE(fake_.live.empty());
+}
+
+TEST_F(ServiceSetTest, AServiceThatExitedBeforeTheHealthCheckIsReportedOnce) {
+  fake_.present = {"bad:1"};
+  testing::FakeContainerManager::ServiceBehavior bad;
+  bad.output = "config error\n";
+  bad.exits = ContainerExit{2, 0, false, false, false};
+  fake_.services["bad:1"] = bad;
+  LoopbackPort closed;
+  fake_.configs["bad:1"].exposed_ports = {std::to_string(closed.port()) + "/tcp"};
+  schema::Service b;
+  b.name = "bad:1";
+  ServiceSet set(options(), log_);
+  ASSERT_TRUE(set.start({b}, {}, {}).ok());
+  auto n = set.wait_ready("", Clock::now() + std::chrono::hours(1), {});
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 1u);
+  set.watch_exits();
+  set.stop_all();
+  std::string text = log_.text();
+  EXPECT_NE(text.find("probably didn't start properly"), std::string::npos) << text;
+  EXPECT_EQ(text.find("while the job was running"), std::string::npos) << text;
 }
 
 TEST_F(ServiceSetTest, APortThatNeverOpensIsAWarningNamingIt) {

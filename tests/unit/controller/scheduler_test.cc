@@ -88,6 +88,21 @@ TEST(SchedulerTest, BlockingManualJobHoldsLaterStagesAndTheFlowCascades) {
   EXPECT_EQ(pipeline_state(jobs), JobState::kManual);
 }
 
+TEST(SchedulerTest, DelayedJobIsScheduledAndHoldsLaterStagesUntilItRuns) {
+  auto s = after({job("build", 0, JobState::kSuccess),
+                  job("later", 1, JobState::kCreated, When::kDelayed), job("deploy", 2)});
+  EXPECT_EQ(s["later"], JobState::kScheduled);
+  EXPECT_EQ(s["deploy"], JobState::kCreated);
+  s = after({job("build", 0, JobState::kFailed),
+             job("later", 1, JobState::kCreated, When::kDelayed)});
+  EXPECT_EQ(s["later"], JobState::kSkipped);
+  EXPECT_EQ(pipeline_state({job("build", 0, JobState::kSuccess),
+                            job("later", 1, JobState::kScheduled), job("deploy", 2)}),
+            JobState::kScheduled);
+  EXPECT_EQ(parse_job_state("scheduled"), JobState::kScheduled);
+  EXPECT_FALSE(is_finished(JobState::kScheduled));
+}
+
 TEST(SchedulerTest, OptionalManualJobDoesNotBlock) {
   auto approve = job("approve", 1, JobState::kManual, When::kManual);
   approve.allow_failure = true;

@@ -73,6 +73,8 @@ TEST(StoreTest, PipelinesAndJobsRoundTrip) {
   jobs[1].position = 1;
   jobs[1].needs = std::vector<std::string>{"build"};
   jobs[1].allow_failure_exit_codes = {3, 4};
+  jobs[1].when = "delayed";
+  jobs[1].start_in_seconds = 90;
   auto id = store->create_pipeline(pl, jobs);
   ASSERT_TRUE(id.ok()) << id.error().message();
   EXPECT_GT(jobs[0].id, 0);
@@ -85,6 +87,15 @@ TEST(StoreTest, PipelinesAndJobsRoundTrip) {
   EXPECT_EQ((*got)[0].needs, std::nullopt);
   EXPECT_EQ((*got)[1].needs, std::vector<std::string>{"build"});
   EXPECT_EQ((*got)[1].allow_failure_exit_codes, (std::vector<int>{3, 4}));
+  EXPECT_EQ((*got)[1].start_in_seconds, 90);
+  EXPECT_EQ((*got)[1].scheduled_at, 0);
+
+  JobRecord scheduled = (*got)[1];
+  scheduled.status = "scheduled";
+  scheduled.scheduled_at = 1'700'000'090'000;
+  ASSERT_TRUE(store->update_job(scheduled).ok());
+  EXPECT_EQ((*store->get_job(scheduled.id))->scheduled_at, 1'700'000'090'000);
+  EXPECT_EQ(store->jobs_with_status("scheduled")->size(), 1u);
 
   JobRecord j = (*got)[1];
   j.status = "failed";
