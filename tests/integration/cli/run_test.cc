@@ -235,6 +235,40 @@ TEST_F(GantryRunTest, ROOT_ManualJobsWaitUnlessNamedWithJob) {
   EXPECT_EQ(one.out.find("built"), std::string::npos) << one.out;
 }
 
+// `when: delayed`: the job is scheduled when its turn comes and starts after start_in while its
+// stage goes on; --no-delay starts it at once (a week's wait would hit the run's timeout).
+TEST_F(GantryRunTest, ROOT_DelayedJobWaitsItsStartInUnlessNoDelay) {
+  write_pipeline(
+      "image: gantry.local/busybox:latest\n"
+      "build:\n  stage: build\n  script: [echo built]\n"
+      "later:\n  stage: test\n  when: delayed\n  start_in: 1 second\n"
+      "  script: [echo later-ran]\n"
+      "sibling:\n  stage: test\n  script: [echo sibling-ran]\n");
+  auto r = run({});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  size_t scheduled = r.out.find("later   | scheduled: when: delayed, starts in 1 second");
+  size_t sibling = r.out.find("sibling | started");
+  size_t later = r.out.find("later   | started");
+  ASSERT_NE(scheduled, std::string::npos) << r.out;
+  ASSERT_NE(sibling, std::string::npos) << r.out;
+  ASSERT_NE(later, std::string::npos) << r.out;
+  EXPECT_LT(scheduled, later) << r.out;
+  EXPECT_LT(sibling, later) << r.out;  // the stage went on meanwhile
+  EXPECT_NE(r.out.find("later   | later-ran"), std::string::npos) << r.out;
+  EXPECT_NE(summary_row(r.out, "later").find("success"), std::string::npos) << r.out;
+
+  write_pipeline(
+      "image: gantry.local/busybox:latest\n"
+      "later:\n  when: delayed\n  start_in: 1 week\n  script: [echo later-ran]\n");
+  auto now = run({"--no-delay"});
+  EXPECT_EQ(now.exit_code, 0) << now.out << now.err;
+  EXPECT_NE(now.out.find("later | scheduled: when: delayed (start_in 1 week), started at once "
+                         "(--no-delay)"),
+            std::string::npos)
+      << now.out;
+  EXPECT_NE(now.out.find("later | later-ran"), std::string::npos) << now.out;
+}
+
 // SIGINT while a job runs: the job's container is stopped, later jobs never start, exit 130.
 TEST_F(GantryRunTest, ROOT_InterruptCancelsTheRunningJobAndExits130) {
   write_pipeline(

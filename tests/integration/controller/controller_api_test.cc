@@ -604,6 +604,17 @@ held:
   ASSERT_TRUE(held);
   agent->run(*held);
   EXPECT_EQ(pipeline(id).value("status", ""), "success");
+
+  // Canceling a pipeline cancels its scheduled jobs: they never become pending.
+  int64_t second = trigger("demo");
+  ASSERT_EQ(pipeline(second).value("status", ""), "scheduled");
+  ASSERT_EQ(admin("POST", "/api/v1/pipelines/" + std::to_string(second) + "/cancel").status, 200);
+  Json canceled = pipeline(second);
+  EXPECT_EQ(canceled.value("status", ""), "canceled");
+  for (const auto& j : canceled.at("jobs")) EXPECT_EQ(j.value("status", ""), "canceled");
+  clock_offset_ms_ += 2 * 3600 * 1000;
+  daemon_->controller().tick();
+  EXPECT_FALSE(agent->poll(0));
 }
 
 TEST_F(ControllerApiTest, LogFollowerIsAnsweredWhenBytesArrive) {
