@@ -26,6 +26,7 @@
 #include "common/digest.h"
 #include "common/file.h"
 #include "common/logging.h"
+#include "common/time_format.h"
 #include "common/unique_fd.h"
 
 namespace gantry::agent {
@@ -37,19 +38,6 @@ using schema::FailureReason;
 using schema::JobStatus;
 
 std::string q(std::string_view s) { return "'" + std::string(s) + "'"; }
-
-std::string rfc3339_ms(std::chrono::system_clock::time_point t) {
-  auto secs = std::chrono::time_point_cast<std::chrono::seconds>(t);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t - secs).count();
-  std::time_t tt = std::chrono::system_clock::to_time_t(secs);
-  std::tm tm{};
-  ::gmtime_r(&tt, &tm);
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  char out[64];
-  std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>(ms));
-  return out;
-}
 
 // Go's time.Duration text, as the runner prints timeouts: "1h0m0s", "5m0s", "30s".
 std::string go_duration(std::int64_t s) {
@@ -284,8 +272,8 @@ schema::JobResult JobRun::run() {
   r.failure_reason = outcome_.reason;
   r.exit_code = outcome_.exit_code;
   r.message = mask_all(outcome_.message, spec_.masked_values);
-  r.started_at = rfc3339_ms(started);
-  r.finished_at = rfc3339_ms(finished);
+  r.started_at = format_rfc3339(started, TimePrecision::kMillis);
+  r.finished_at = format_rfc3339(finished, TimePrecision::kMillis);
   r.duration_seconds = std::chrono::duration<double>(Clock::now() - started_steady).count();
   r.log_bytes = log_.bytes();
   r.log_sha256 = log_.sha256();
@@ -383,7 +371,7 @@ void JobRun::set_variables() {
   vars_.set("CI_JOB_IMAGE", image_);
   vars_.set("CI_SERVER", "yes");
   vars_.set("CI_JOB_TIMEOUT", std::to_string(timeout_seconds_));
-  vars_.set("CI_JOB_STARTED_AT", rfc3339_ms(std::chrono::system_clock::now()));
+  vars_.set("CI_JOB_STARTED_AT", rfc3339_now(TimePrecision::kMillis));
   if (!spec_.commit_sha.empty()) {
     vars_.set("CI_COMMIT_SHA", spec_.commit_sha);
     vars_.set("CI_COMMIT_SHORT_SHA", spec_.commit_sha.substr(0, 8));

@@ -16,6 +16,7 @@
 #include "common/json.h"
 #include "common/logging.h"
 #include "common/subprocess.h"
+#include "common/time_format.h"
 #include "runtime/default_spec.h"
 #include "runtime/image/reference.h"
 #include "runtime/image/run_config.h"
@@ -325,7 +326,7 @@ Result<std::string> OciContainerManager::create(const ContainerConfig& config) {
               {"snapshots", record.chain_ids},
               {"command", spec.process.args},
               {"labels", labels},
-              {"created", runtime::rfc3339_now()},
+              {"created", rfc3339_now(TimePrecision::kNanosTrimmed)},
               {"host_overlay", !gantry_runtime_},
               {"state", "created"}};
     return write_file_atomic(join_path(dir, "container.json"), info.dump(2));
@@ -453,7 +454,7 @@ Result<ChildProcess> OciContainerManager::spawn_run(const std::string& id, const
 ContainerExit OciContainerManager::supervise(const std::string& id, ChildProcess& child,
                                              std::optional<Clock::time_point> deadline,
                                              std::stop_token stop,
-                                             std::chrono::milliseconds grace) {
+                                             const std::function<std::chrono::milliseconds()>& grace_of) {
   ContainerExit how;
   auto w = child.wait(deadline, stop);
   if (w == ChildProcess::WaitResult::kExited) return how;
@@ -465,12 +466,21 @@ ContainerExit OciContainerManager::supervise(const std::string& id, ChildProcess
     auto r = run_runtime(runtime_cmd(std::move(args)));
     if (r.ok() && r->exit_code != 0) log->debug("runtime said: {}", r->out);
   };
+  std::chrono::milliseconds grace = grace_of();
   if (grace.count() > 0) {
     quiet({"kill", id, "TERM"});
     if (child.wait(Clock::now() + grace) == ChildProcess::WaitResult::kExited) return how;
   }
-  quiet({"kill", "--all", id, "KILL"});
-  if (child.wait(Clock::now() + kKillGrace) == ChildProcess::WaitResult::kExited) return how;
+  // A container stopped just after start() may not exist yet for `kill` (the runtime is still
+  // creating it): send the kill again until the runtime process exits.
+  auto give_up = Clock::now() + kKillGrace;
+  for (std::chrono::milliseconds pause(20); Clock::now() < give_up;
+       pause = std::min(pause * 2, std::chrono::milliseconds(1000))) {
+    quiet({"kill", "--all", id, "KILL"});
+    if (child.wait(std::min(give_up, Clock::now() + pause)) == ChildProcess::WaitResult::kExited) {
+      return how;
+    }
+  }
   // The runtime did not notice its container died (or never made it): end it; delete --force
   // then cleans up whatever it left.
   log->warn("runtime process did not exit after SIGKILL of its container id={} pid={}", id,
@@ -529,7 +539,7 @@ Result<ContainerExit> OciContainerManager::run(const std::string& id, const Cont
     }
   }
   GANTRY_ASSIGN_OR_RETURN(ChildProcess child, spawn_run(id, io));
-  ContainerExit how = supervise(id, child, deadline, stop, options_.stop_grace);
+  ContainerExit how = supervise(id, child, deadline, stop, [&] { return options_.stop_grace; });
   return finish(id, child, how);
 }
 
@@ -547,7 +557,8 @@ Result<ContainerExit> OciContainerManager::finish_started(const std::shared_ptr<
                                                           const std::string& id) {
   std::lock_guard lock(r->mu);
   if (!r->result) {
-    ContainerExit how = supervise(id, r->child, std::nullopt, r->stop.get_token(), r->grace);
+    ContainerExit how = supervise(id, r->child, std::nullopt, r->stop.get_token(),
+                                  [&] { return std::chrono::milliseconds(r->grace_ms.load()); });
     r->result = finish(id, r->child, how);
     std::lock_guard table(mu_);
     running_.erase(id);
@@ -594,7 +605,7 @@ Result<ContainerExit> OciContainerManager::stop(const std::string& id,
     }
     return Error(ErrorCode::kFailedPrecondition, "container '" + id + "' is not running");
   }
-  r->grace = grace;
+  r->grace_ms.store(grace.count());
   r->stop.request_stop();
   return finish_started(r, id);
 }

@@ -6,6 +6,9 @@
 // its own mutex so stop() and wait() from two threads finish it once.
 #pragma once
 
+#include <atomic>
+#include <functional>
+
 #include <map>
 #include <memory>
 #include <mutex>
@@ -54,7 +57,9 @@ class OciContainerManager final : public ContainerManager {
     std::mutex mu;  // held while supervising / finishing
     ChildProcess child;
     std::stop_source stop;
-    std::chrono::milliseconds grace{0};
+    // Set by stop() just before it requests the stop; read by the supervising thread after it
+    // wakes, so a stop(id, grace) during another thread's wait(id) gets its grace.
+    std::atomic<std::chrono::milliseconds::rep> grace_ms{0};
     std::optional<Result<ContainerExit>> result;  // set once finished
     explicit Running(ChildProcess c) : child(std::move(c)) {}
   };
@@ -65,10 +70,12 @@ class OciContainerManager final : public ContainerManager {
   std::vector<std::string> runtime_cmd(std::vector<std::string> args) const;
   // The OCI runtime's `run` for `id`, spawned with `io`; the container must never have run.
   Result<ChildProcess> spawn_run(const std::string& id, const ContainerIo& io);
-  // Waits for the runtime process; on deadline or stop: SIGTERM, grace, SIGKILL of the cgroup.
+  // Waits for the runtime process; on deadline or stop: SIGTERM, grace() (asked once the wait
+  // ends), SIGKILL of the cgroup.
   ContainerExit supervise(const std::string& id, ChildProcess& child,
                           std::optional<std::chrono::steady_clock::time_point> deadline,
-                          std::stop_token stop, std::chrono::milliseconds grace);
+                          std::stop_token stop,
+                          const std::function<std::chrono::milliseconds()>& grace);
   // Reaps, reads the exit, deletes the container from the runtime, records exit.json.
   Result<ContainerExit> finish(const std::string& id, ChildProcess& child, ContainerExit how);
   Status runtime_delete(const std::string& id);

@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "common/json.h"
+#include "common/time_format.h"
 #include "common/unique_fd.h"
 
 namespace gantry {
@@ -45,26 +46,6 @@ const char* level_name(spdlog::level::level_enum level) {
   }
 }
 
-// RFC 3339 in UTC with nanoseconds, as Go's time.RFC3339Nano prints it (minus trailing zeros).
-std::string rfc3339_nano(std::chrono::system_clock::time_point time) {
-  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(time.time_since_epoch()).count();
-  std::time_t secs = static_cast<std::time_t>(ns / 1'000'000'000);
-  long frac = static_cast<long>(ns % 1'000'000'000);
-  std::tm tm{};
-  ::gmtime_r(&secs, &tm);
-  char buf[64];
-  size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::string out(buf, n);
-  if (frac != 0) {
-    char f[16];
-    std::snprintf(f, sizeof f, ".%09ld", frac);
-    std::string digits = f;
-    while (digits.back() == '0') digits.pop_back();
-    out += digits;
-  }
-  return out + "Z";
-}
-
 class FileSink final : public spdlog::sinks::base_sink<std::mutex> {
  public:
   FileSink(UniqueFd fd, LogFormat format) : fd_(std::move(fd)), format_(format) {}
@@ -94,14 +75,14 @@ std::string render_log_record(LogFormat format, spdlog::level::level_enum level,
   if (format == LogFormat::kJson) {
     Json j{{"level", level_name(level)},
            {"msg", std::string(message)},
-           {"time", rfc3339_nano(time)},
+           {"time", format_rfc3339(time, TimePrecision::kNanosTrimmed)},
            {"component", std::string(component)}};
     return j.dump(-1, ' ', false, Json::error_handler_t::replace);
   }
   // logrus quotes a value only when it needs it; msg and time always do in practice.
   std::string quoted_msg =
       Json(std::string(message)).dump(-1, ' ', false, Json::error_handler_t::replace);
-  return "time=\"" + rfc3339_nano(time) + "\" level=" + level_name(level) + " msg=" + quoted_msg +
+  return "time=\"" + format_rfc3339(time, TimePrecision::kNanosTrimmed) + "\" level=" + level_name(level) + " msg=" + quoted_msg +
          " component=" + std::string(component);
 }
 

@@ -1,8 +1,8 @@
 // JSON views of the controller's records, as docs/api.md shows them.
 #include <algorithm>
-#include <ctime>
 #include <map>
 
+#include "common/time_format.h"
 #include "controller/controller.h"
 
 namespace gantry::controller {
@@ -11,12 +11,7 @@ namespace {
 
 Json time_json(int64_t ms) {
   if (ms <= 0) return nullptr;
-  std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  ::gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return std::string(buf);
+  return format_rfc3339(std::chrono::system_clock::time_point(std::chrono::milliseconds(ms)));
 }
 
 Json nullable(const std::string& s) {

@@ -143,17 +143,6 @@ ContainerStatus derive_status(const ContainerState& stored, const std::optional<
   return exec_fifo_exists ? ContainerStatus::kCreated : ContainerStatus::kRunning;
 }
 
-std::string rfc3339_now() {
-  struct timespec ts;
-  ::clock_gettime(CLOCK_REALTIME, &ts);
-  struct tm tm;
-  ::gmtime_r(&ts.tv_sec, &tm);
-  char buf[64];
-  size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::snprintf(buf + n, sizeof buf - n, ".%09ldZ", static_cast<long>(ts.tv_nsec));
-  return buf;
-}
-
 std::string StateStore::dir(std::string_view id) const {
   return paths::container_dir(root_, id);
 }

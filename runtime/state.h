@@ -64,9 +64,6 @@ std::optional<ProcessInfo> probe_process(pid_t pid);
 ContainerStatus derive_status(const ContainerState& stored, const std::optional<ProcessInfo>& init,
                               bool exec_fifo_exists);
 
-// The current time as RFC 3339 UTC with nanoseconds ("2026-01-02T03:04:05.123456789Z").
-std::string rfc3339_now();
-
 // Container state under one runtime root. Each method is one step; callers hold lock() across
 // a read-modify-write.
 class StateStore {

@@ -6,6 +6,7 @@
 #include "agent/remote/log_uploader.h"
 #include "common/file.h"
 #include "common/logging.h"
+#include "common/time_format.h"
 #include "runtime/state.h"
 
 namespace gantry::agent {
@@ -45,7 +46,7 @@ schema::JobResult system_failure(std::string message, const std::string& started
   r.failure_reason = schema::FailureReason::kRunnerSystemFailure;
   r.message = std::move(message);
   r.started_at = started_at;
-  r.finished_at = runtime::rfc3339_now();
+  r.finished_at = rfc3339_now(TimePrecision::kMillis);
   return r;
 }
 
@@ -241,7 +242,7 @@ void AgentDaemon::run_job(Lease lease) {
 }
 
 schema::JobResult AgentDaemon::execute(RunningJob& job, const Lease& lease, LogSink& log_sink) {
-  std::string started = runtime::rfc3339_now();
+  std::string started = rfc3339_now(TimePrecision::kMillis);
   auto failed = [&](const std::string& message) {
     log_sink.write("\x1b[31;1mERROR: Job failed (system failure): " + message + "\x1b[0;m\n");
     return system_failure(message, started);

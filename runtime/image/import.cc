@@ -15,6 +15,7 @@
 #include "common/digest.h"
 #include "common/file.h"
 #include "common/json.h"
+#include "common/time_format.h"
 #include "common/unique_fd.h"
 
 namespace gantry::runtime::image {
@@ -233,13 +234,6 @@ Status copy_tarball(const std::string& path, LayerSink& sink) {
   return ok_status();
 }
 
-std::string now_rfc3339() {
-  std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
-}
-
 }  // namespace
 
 Result<ImageRecord> import_rootfs(ImageStore& store, const std::string& source,
@@ -259,7 +253,7 @@ Result<ImageRecord> import_rootfs(ImageStore& store, const std::string& source,
     return fail(Error(ErrorCode::kInvalidArgument, "empty tarball"));
 
   Platform host = host_platform();
-  std::string created = now_rfc3339();
+  std::string created = rfc3339_now();
   Json cfg_run = Json::object();
   cfg_run["Env"] = options.env;
   if (!options.cmd.empty()) cfg_run["Cmd"] = options.cmd;

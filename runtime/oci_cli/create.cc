@@ -7,6 +7,7 @@
 
 #include "common/file.h"
 #include "common/logging.h"
+#include "common/time_format.h"
 #include "runtime/launcher.h"
 #include "runtime/oci_cli/args.h"
 #include "runtime/oci_cli/container.h"
@@ -90,7 +91,7 @@ Result<CreatedContainer> create_and_lock(const StateStore& store, const CreateOp
   state.bundle = spec.bundle;
   state.annotations = spec.annotations;
   state.cgroup_path = launched.cgroup->path();
-  state.created = rfc3339_now();
+  state.created = rfc3339_now(TimePrecision::kNanosTrimmed);
   state.config = to_oci_config(spec);
   // The init is our unreaped child: even one that has run and exited is still in /proc.
   auto info = probe_process(launched.pid);

@@ -18,8 +18,8 @@
 #include "common/file.h"
 #include "common/json.h"
 #include "common/subprocess.h"
+#include "common/time_format.h"
 #include "controller/daemon.h"
-#include "runtime/state.h"
 #include "tests/support/temp_dir.h"
 
 namespace gantry::agent {
@@ -57,7 +57,7 @@ class FakeExecutor : public JobExecutor {
   schema::JobResult run(const schema::JobSpec& spec, JobEnvironment& env,
                         std::stop_token stop) override {
     schema::JobResult r;
-    r.started_at = runtime::rfc3339_now();
+    r.started_at = rfc3339_now(TimePrecision::kMillis);
     auto say = [&](const std::string& s) { env.log->write(s); };
     for (const auto& line : spec.job.script) {
       std::string word = line.substr(0, line.find(' '));
@@ -92,13 +92,13 @@ class FakeExecutor : public JobExecutor {
         r.failure_reason = schema::FailureReason::kScriptFailure;
         r.exit_code = 1;
         say("ERROR: Job failed: exit code 1\n");
-        r.finished_at = runtime::rfc3339_now();
+        r.finished_at = rfc3339_now(TimePrecision::kMillis);
         return r;
       }
       if (stop.stop_requested()) {
         r.status = schema::JobStatus::kCanceled;
         r.failure_reason = schema::FailureReason::kCanceled;
-        r.finished_at = runtime::rfc3339_now();
+        r.finished_at = rfc3339_now(TimePrecision::kMillis);
         std::lock_guard lock(mu);
         ++canceled;
         return r;
@@ -107,7 +107,7 @@ class FakeExecutor : public JobExecutor {
     r.status = schema::JobStatus::kSuccess;
     r.failure_reason = schema::FailureReason::kNone;
     r.exit_code = 0;
-    r.finished_at = runtime::rfc3339_now();
+    r.finished_at = rfc3339_now(TimePrecision::kMillis);
     return r;
   }
 

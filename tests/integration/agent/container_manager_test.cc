@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <optional>
 #include <thread>
 
 #include "agent/oci_container_manager.h"
@@ -168,6 +169,37 @@ TEST_F(ContainerManagerTest, ROOT_StartedContainerIsStoppedAndWaitGivesTheSameEx
   ASSERT_TRUE(waited.ok()) << waited.error().message();
   EXPECT_EQ(waited->exit_code, stopped->exit_code);
   EXPECT_FALSE(path_exists(root_ + "/containers/" + *id));
+}
+
+TEST_F(ContainerManagerTest, ROOT_StopDuringAnotherThreadsWaitGivesTheGrace) {
+  // The container leaves on SIGTERM with 3; without the grace it would be SIGKILLed at once.
+  auto id = manager_->create(config(
+      {"/bin/sh", "-c", "trap 'exit 3' TERM; echo ready; while :; do sleep 0.1; done"}));
+  ASSERT_TRUE(id.ok()) << id.error().message();
+  int p[2];
+  ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
+  ContainerIo io;
+  io.output_fd = p[1];
+  ASSERT_TRUE(manager_->start(*id, io).ok());
+  ::close(p[1]);
+  std::optional<Result<ContainerExit>> waited;
+  std::thread waiter([&] { waited = manager_->wait(*id); });
+  std::string seen;
+  char buf[256];
+  while (seen.find("ready\n") == std::string::npos) {
+    ssize_t n = ::read(p[0], buf, sizeof buf);
+    if (n <= 0) break;
+    seen.append(buf, static_cast<size_t>(n));
+  }
+  EXPECT_EQ(seen, "ready\n");
+  auto stopped = manager_->stop(*id, std::chrono::seconds(60));
+  waiter.join();
+  ::close(p[0]);
+  ASSERT_TRUE(stopped.ok()) << stopped.error().message();
+  EXPECT_TRUE(stopped->canceled);
+  EXPECT_EQ(stopped->exit_code, 3) << "the container got SIGKILL instead of SIGTERM and its grace";
+  ASSERT_TRUE(waited.has_value() && waited->ok());
+  EXPECT_EQ((*waited)->exit_code, 3);
 }
 
 TEST_F(ContainerManagerTest, ROOT_NamesAreUniqueAndResolve) {

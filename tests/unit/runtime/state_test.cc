@@ -114,15 +114,6 @@ TEST(DeriveStatusTest, FollowsTheInitAndTheFifo) {
   EXPECT_EQ(derive_status(creating, std::nullopt, false), ContainerStatus::kCreating);
 }
 
-TEST(StateTest, Rfc3339Now) {
-  std::string now = rfc3339_now();
-  ASSERT_EQ(now.size(), 30u) << now;
-  EXPECT_EQ(now[4], '-');
-  EXPECT_EQ(now[10], 'T');
-  EXPECT_EQ(now[19], '.');
-  EXPECT_EQ(now.back(), 'Z');
-}
-
 class StateStoreTest : public ::testing::Test {
  protected:
   testing::TempDir dir_;
