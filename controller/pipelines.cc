@@ -469,6 +469,8 @@ Result<LogAnswer> Controller::read_log_locked(const JobRecord& job, const LogQue
   out.data = std::move(r.data);
   out.next_offset = r.next_offset;
   out.size = r.size;
+  // A finished log read in pieces (the limit) is complete only once its last piece is out.
+  if (out.next_offset < out.size) out.complete = false;
   return out;
 }
 

@@ -42,15 +42,22 @@
         else if (c >= 90 && c <= 97) this.fg = c - 90 + 8;
         else if (c >= 100 && c <= 107) this.bg = c - 100 + 8;
         else if (c === 38 || c === 48) {
-          // 38;5;n (256 colours: the first 16 map to the palette) or 38;2;r;g;b (skipped:
-          // the page's CSP allows no inline styles, and classes cover the palette).
+          // 38;5;n (xterm's 256 colours) or 38;2;r;g;b (truecolour, as class "x" + 6 hex
+          // digits). Classes, not style attributes: the page's CSP allows no inline styles;
+          // the viewer adds a rule for each class beyond the 16 of app.css (classRule below).
+          let colour = null;
           if (codes[i + 1] === 5) {
             const n = codes[i + 2];
-            if (n >= 0 && n < 16) { if (c === 38) this.fg = n; else this.bg = n; }
+            if (Number.isInteger(n) && n >= 0 && n < 256) colour = n;
             i += 2;
           } else if (codes[i + 1] === 2) {
+            const rgb = codes.slice(i + 2, i + 5);
+            if (rgb.length === 3 && rgb.every((v) => Number.isInteger(v) && v >= 0 && v < 256)) {
+              colour = 'x' + rgb.map((v) => v.toString(16).padStart(2, '0')).join('');
+            }
             i += 4;
           }
+          if (colour !== null) { if (c === 38) this.fg = colour; else this.bg = colour; }
         }
       }
     }
@@ -69,11 +76,44 @@
     }
   }
 
+  // xterm's 256-colour palette beyond the first 16: a 6x6x6 cube, then 24 greys.
+  function paletteHex(n) {
+    const hex = (v) => v.toString(16).padStart(2, '0');
+    if (n >= 232) { const g = 8 + 10 * (n - 232); return hex(g) + hex(g) + hex(g); }
+    const level = (v) => (v === 0 ? 0 : 55 + 40 * v);
+    const i = n - 16;
+    return hex(level(Math.floor(i / 36))) + hex(level(Math.floor(i / 6) % 6)) + hex(level(i % 6));
+  }
+
+  // The CSS declaration behind a colour class that app.css does not have ("fg-196",
+  // "bg-x0a0b0c"), or null for the 16 palette classes and anything else.
+  function classRule(cls) {
+    const m = /^(fg|bg)-(?:(\d+)|x([0-9a-f]{6}))$/.exec(cls);
+    if (!m) return null;
+    let hex = m[3];
+    if (hex === undefined) {
+      const n = +m[2];
+      if (n < 16 || n > 255) return null;
+      hex = paletteHex(n);
+    }
+    return (m[1] === 'fg' ? 'color: #' : 'background: #') + hex + ';';
+  }
+
   class LogRenderer {
     constructor() {
       this.state = new SgrState();
       this.buffer = '';
       this.lineNo = 0;
+      this.classesSeen = new Set();
+      this.newClasses = [];
+    }
+
+    // Colour classes used for the first time since the last call that need a rule of their own
+    // ({cls, rule}); the viewer adds them to its style sheet.
+    takeNewClasses() {
+      const out = this.newClasses;
+      this.newClasses = [];
+      return out;
     }
 
     // Text of one line (without its newline) as HTML. Carriage returns overwrite: only what
@@ -104,6 +144,14 @@
       const clean = text.replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '');
       if (clean === '') return '';
       const cls = this.state.classes();
+      if (cls && /(fg|bg)-(\d\d\d?|x)/.test(cls)) {
+        for (const c of cls.split(' ')) {
+          if (this.classesSeen.has(c)) continue;
+          this.classesSeen.add(c);
+          const rule = classRule(c);
+          if (rule) this.newClasses.push({ cls: c, rule });
+        }
+      }
       const esc = escapeHtml(clean);
       return cls ? '<span class="' + cls + '">' + esc + '</span>' : esc;
     }
@@ -180,5 +228,5 @@
     return ops.filter((o) => o.kind !== 'end').map((o) => o.html);
   }
 
-  global.GantryAnsi = { LogRenderer, SgrState, escapeHtml, renderAll };
+  global.GantryAnsi = { LogRenderer, SgrState, escapeHtml, renderAll, classRule };
 })(typeof window !== 'undefined' ? window : globalThis);

@@ -325,11 +325,33 @@
   // the controller until bytes arrive, each response body read as a stream, repeated from
   // X-Log-Next-Offset until X-Log-Complete. Text is rendered in batches between which the page
   // stays responsive, however large the log.
+  // Rules for the log colour classes app.css does not have (xterm's 256 colours, truecolour),
+  // added as the logs use them: a constructed style sheet, which the page's CSP allows (it
+  // forbids style attributes and inline <style>).
+  const colourSheet = new CSSStyleSheet();
+  document.adoptedStyleSheets = [...document.adoptedStyleSheets, colourSheet];
+  function addColourRules(list) {
+    for (const { cls, rule } of list) colourSheet.insertRule('#log .' + cls + ' { ' + rule + ' }');
+  }
+
+  // Logs larger than this show their tail first (as GitLab's job page does); the whole log is a
+  // click away.
+  const LOG_TAIL_BYTES = 4 * 1024 * 1024;
+
+  function sizeText(n) {
+    if (n < 1024) return n + ' B';
+    if (n < 1024 * 1024) return (n / 1024).toFixed(1) + ' KiB';
+    return (n / 1024 / 1024).toFixed(1) + ' MiB';
+  }
+
   class LogViewer {
-    constructor(el, jobId, attempt) {
+    // startOffset > 0: the log is read from there, and its first (partial) line is dropped.
+    constructor(el, jobId, attempt, startOffset = 0) {
       this.el = el;
       this.jobId = jobId;
       this.attempt = attempt;
+      this.startOffset = startOffset;
+      this.skipPartialLine = startOffset > 0;
       this.renderer = new window.GantryAnsi.LogRenderer();
       this.decoder = new TextDecoder('utf-8');
       this.queue = [];
@@ -349,6 +371,12 @@
     scrollToEnd() { this.el.scrollTop = this.el.scrollHeight; this.stick = true; }
 
     push(text) {
+      if (this.skipPartialLine && text) {
+        const nl = text.indexOf('\n');
+        if (nl === -1) return;
+        this.skipPartialLine = false;
+        text = text.slice(nl + 1);
+      }
       if (!text) return;
       this.queue.push(text);
       this.queued += text.length;
@@ -421,13 +449,14 @@
         this.pendingEl.innerHTML = pending;  // escaped by ansi.js
         target.append(this.pendingEl);
       }
+      addColourRules(this.renderer.takeNewClasses());
       if (this.stick) this.scrollToEnd();
     }
 
     // Reads until the attempt's log is complete; resolves true then, false when stopped.
     async follow(signal) {
       this.signal = signal;
-      let offset = 0;
+      let offset = this.startOffset;
       let failures = 0;
       for (;;) {
         let url = '/api/v1/jobs/' + this.jobId + '/log?wait=25&offset=' + offset;
@@ -497,7 +526,8 @@
     }
 
     let viewerAbort = null;
-    function startLog() {
+    const notice = h('div', { id: 'log-notice', class: 'muted', hidden: true });
+    function startLog(whole = false) {
       // One follower at a time: the one of an earlier attempt stops writing into the page.
       if (viewerAbort) viewerAbort.abort();
       const abort = new AbortController();
@@ -505,7 +535,18 @@
       pageAbort.signal.addEventListener('abort', () => abort.abort());
       logEl.replaceChildren();
       const attempt = job.attempt;
-      viewer = new LogViewer(logEl, id, attempt);
+      const size = job.log_size || 0;
+      const start = !whole && size > LOG_TAIL_BYTES ? size - LOG_TAIL_BYTES : 0;
+      // The tail's line numbers are not known: the partial view shows none.
+      logEl.classList.toggle('partial', start > 0);
+      notice.hidden = start === 0;
+      if (start > 0) {
+        notice.replaceChildren('This log is ' + sizeText(size) + ': showing its last ' +
+          sizeText(LOG_TAIL_BYTES) + '. ',
+          h('button', { type: 'button', id: 'log-whole', class: 'link', onclick: () => startLog(true) },
+            'Show the whole log'));
+      }
+      viewer = new LogViewer(logEl, id, attempt, start);
       viewer.onstick = (s) => follow.classList.toggle('show', !s);
       viewer.onerror = (e) => { status.textContent = 'Reconnecting to the log stream… (' + e.message + ')'; };
       status.textContent = finished() ? 'Loading the log…' : 'Following the live log…';
@@ -523,7 +564,7 @@
         if (FINISHED.has(j.status)) {
           status.replaceChildren('Job finished: ', badge(j.status),
             j.failure_reason ? ' (' + j.failure_reason + ')' : '',
-            ' · ' + mine.renderer.lineNo + ' lines');
+            ' · ' + (mine.startOffset ? 'its last ' : '') + mine.renderer.lineNo + ' lines');
           status.setAttribute('data-final', j.status);
         } else {
           // Not started yet (no attempt) or requeued: the job poll below notices the next one.
@@ -536,7 +577,7 @@
     refresh();
     every(3000, () => { if (!finished() || (viewer && !status.hasAttribute('data-final'))) refresh(); });
     return h('div', {}, head, h('div', { id: 'page-error', class: 'error' }),
-      status, h('div', { class: 'logwrap' }, logEl, follow));
+      status, notice, h('div', { class: 'logwrap' }, logEl, follow));
   }
 
   // ---- routing ----------------------------------------------------------------------------------

@@ -639,6 +639,32 @@ TEST_F(ControllerApiTest, LogFollowerIsAnsweredWhenBytesArrive) {
   EXPECT_EQ(followed.headers.get("X-Log-Complete"), "false");
 }
 
+TEST_F(ControllerApiTest, AFinishedLogReadInPiecesIsCompleteOnlyAtItsEnd) {
+  std::string repo = make_repo(dir_, "repo", {{".gantry-ci.yml", "job:\n  script: [x]\n"}});
+  create_project("demo", repo);
+  trigger("demo");
+  auto agent = register_agent();
+  auto lease = agent->poll(0);
+  ASSERT_TRUE(lease);
+  int64_t job = (*lease).at("job_id").get<int64_t>();
+  std::string log = agent->run(*lease);
+  ASSERT_GT(log.size(), 8u);
+  std::string read;
+  uint64_t offset = 0;
+  for (int piece = 0;; ++piece) {
+    ASSERT_LT(piece, 100) << "the log never said it was complete";
+    Reply r = admin("GET", "/api/v1/jobs/" + std::to_string(job) + "/log?limit=8&offset=" +
+                               std::to_string(offset));
+    ASSERT_EQ(r.status, 200) << r.raw;
+    read += r.raw;
+    offset = std::stoull(r.headers.get("X-Log-Next-Offset").value_or("0"));
+    bool complete = r.headers.get("X-Log-Complete") == "true";
+    EXPECT_EQ(complete, offset == log.size()) << "at offset " << offset;
+    if (complete) break;
+  }
+  EXPECT_EQ(read, log);
+}
+
 TEST_F(ControllerApiTest, ArtifactsGoUpAndComeDownByLocator) {
   std::string repo = make_repo(dir_, "repo", {{".gantry-ci.yml", R"(stages: [a, b]
 build:

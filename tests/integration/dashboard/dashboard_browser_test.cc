@@ -244,5 +244,73 @@ TEST_F(DashboardBrowserTest, AFailedJobShowsItsReasonAndCanBeRetried) {
             "pending");
 }
 
+TEST_F(DashboardBrowserTest, TheLogRendererKeeps256AndTrueColours) {
+  ASSERT_TRUE(browser_->navigate(h_.url() + "/").ok());
+  ASSERT_TRUE(browser_->wait_for("window.GantryAnsi", kWait).ok());
+  Json lines = js(
+      "return GantryAnsi.renderAll("
+      "'\\x1b[38;5;196mX\\x1b[48;2;1;2;3mY\\x1b[0m\\n"
+      "\\x1b[38;5;3mpalette\\x1b[38;5;300mout of range\\x1b[38;2;1;2mshort\\x1b[0m\\n');");
+  ASSERT_TRUE(lines.is_array()) << lines.dump();
+  ASSERT_EQ(lines.size(), 2u) << lines.dump();
+  EXPECT_EQ(lines[0], "<span class=\"fg-196\">X</span><span class=\"fg-196 bg-x010203\">Y</span>");
+  EXPECT_EQ(lines[1], "<span class=\"fg-3\">palette</span><span class=\"fg-3\">out of range</span>"
+                      "<span class=\"fg-3\">short</span>");
+  EXPECT_EQ(js("return [GantryAnsi.classRule('fg-196'), GantryAnsi.classRule('bg-x010203'), "
+               "GantryAnsi.classRule('fg-244'), GantryAnsi.classRule('fg-16'), "
+               "GantryAnsi.classRule('fg-3'), GantryAnsi.classRule('b')];"),
+            Json::array({"color: #ff0000;", "background: #010203;", "color: #808080;",
+                         "color: #000000;", nullptr, nullptr}));
+}
+
+TEST_F(DashboardBrowserTest, AHugeLogShowsItsTailInColourAndTheWholeLogOnRequest) {
+  Json pipeline = h_.admin("POST", "/api/v1/pipelines", Json{{"project", "demo"}}).body;
+  ASSERT_GT(pipeline.value("id", int64_t{0}), 0) << pipeline.dump();
+  auto agent = h_.register_agent();
+  auto lease = agent->poll(5);
+  ASSERT_TRUE(lease.has_value());
+  int64_t job = lease->at("job_id").get<int64_t>();
+  int attempt = lease->at("attempt").get<int>();
+  std::string log;
+  for (int i = 0; i < 100000; ++i) {
+    log += "line " + std::to_string(i) + " of a long build log, padded out to some width\n";
+  }
+  log += "\x1b[38;5;196mpalette red\x1b[0m \x1b[38;2;10;11;12mtruecolour\x1b[0m\nthe end\n";
+  ASSERT_GT(log.size(), 5u << 20);
+  for (size_t at = 0; at < log.size(); at += 1u << 20) {
+    ASSERT_EQ(agent->append(job, attempt, at, log.substr(at, 1u << 20)).status, 200);
+  }
+  ASSERT_EQ(agent->finish(job, attempt, log, schema::JobStatus::kSuccess, 0).status, 200);
+
+  sign_in();
+  ASSERT_TRUE(browser_->navigate(h_.url() + "/#/jobs/" + std::to_string(job)).ok());
+  expect("document.querySelector('#log-status').dataset.final === 'success'");
+  // Only the last 4 MiB, from a whole line on, without line numbers.
+  EXPECT_EQ(js("const n = document.querySelector('#log-notice');"
+               "return !n.hidden && n.textContent.includes('showing its last 4.0 MiB');"),
+            true);
+  EXPECT_EQ(js("return document.querySelector('#log').classList.contains('partial');"), true);
+  Json first = js("return document.querySelector('#log .line').textContent;");
+  ASSERT_TRUE(first.is_string());
+  EXPECT_TRUE(first.get<std::string>().starts_with("line ")) << first;
+  EXPECT_TRUE(first.get<std::string>().ends_with(" of a long build log, padded out to some width"))
+      << first;
+  EXPECT_NE(first, "line 0 of a long build log, padded out to some width");
+  EXPECT_EQ(js("return document.querySelector('#log').lastElementChild.textContent;"), "the end");
+  // The colours beyond the 16 of the style sheet show, under the page's CSP.
+  EXPECT_EQ(js("return getComputedStyle(document.querySelector('#log span.fg-196')).color;"),
+            "rgb(255, 0, 0)");
+  EXPECT_EQ(js("return getComputedStyle(document.querySelector('#log span.fg-x0a0b0c')).color;"),
+            "rgb(10, 11, 12)");
+
+  ASSERT_TRUE(browser_->click("#log-whole").ok());
+  expect("document.querySelector('#log-status').dataset.final === 'success' && "
+         "document.querySelector('#log-notice').hidden");
+  EXPECT_EQ(js("return document.querySelector('#log .line').textContent;"),
+            "line 0 of a long build log, padded out to some width");
+  EXPECT_EQ(js("return document.querySelectorAll('#log .line').length;"), 100000 + 2);
+  EXPECT_EQ(js("return document.querySelector('#log').classList.contains('partial');"), false);
+}
+
 }  // namespace
 }  // namespace gantry::controller
