@@ -34,6 +34,18 @@ snapshot() {
   done | sort
 }
 
+# After a leak is reported: a test binary that crashed never ran its TempDir's cleanup, so its
+# mounts (overlays, netns bind mounts) stay under the temp dir. Unmount those, deepest first, so
+# the report is the only thing the crash leaves; cgroups, links and processes are only reported.
+tidy_test_mounts() {
+  tmp=${TMPDIR:-/tmp}
+  awk -v prefix="$tmp/gantry-test" 'index($2, prefix) == 1 {print length($2), $2}' /proc/self/mounts |
+    sort -rn | cut -d' ' -f2- | while read -r target; do
+      umount -l "$target" 2>/dev/null && echo "host state: unmounted $target" >&2
+    done
+  return 0
+}
+
 case "$mode" in
   baseline) snapshot > "$file" ;;
   compare)
@@ -47,6 +59,7 @@ case "$mode" in
     echo "host state: the test suite leaked:" >&2
     cat "$now.diff" >&2
     rm -f "$now" "$now.diff"
+    tidy_test_mounts
     exit 1 ;;
   *) echo "usage: $0 baseline|compare FILE" >&2; exit 2 ;;
 esac
