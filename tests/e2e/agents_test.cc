@@ -20,6 +20,7 @@
 #include "runtime/image/import.h"
 #include "runtime/image/image_store.h"
 #include "tests/support/bundle.h"
+#include "tests/support/busybox_image.h"
 #include "tests/support/temp_dir.h"
 
 namespace gantry {
@@ -87,12 +88,10 @@ class AgentsE2eTest : public ::testing::Test {
   void start_agent(const std::string& name, const std::string& labels) {
     Agent& a = agents_[name];
     a.root = dir_.file(name);
-    auto store = runtime::image::ImageStore::open(a.root);
-    ASSERT_TRUE(store.ok()) << store.error().message();
     runtime::image::ImportOptions io;
     io.env = {"PATH=/bin"};
-    auto rec = runtime::image::import_rootfs(**store, bundle_.rootfs(), "localhost/busybox:1", io);
-    ASSERT_TRUE(rec.ok()) << rec.error().message();
+    ASSERT_NO_FATAL_FAILURE(
+        testing::import_busybox_image(a.root, bundle_.rootfs(), "localhost/busybox:1", io));
     int log_fd = ::open(dir_.file(name + ".log").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     ASSERT_GE(log_fd, 0);
     auto p = ChildProcess::spawn({GANTRY_BIN, "--root", a.root, "--log-level", "info", "agent",

@@ -25,6 +25,7 @@
 #include "runtime/image/import.h"
 #include "runtime/network/netlink.h"
 #include "tests/support/bundle.h"
+#include "tests/support/busybox_image.h"
 #include "tests/support/temp_dir.h"
 
 namespace gantry::agent {
@@ -153,17 +154,10 @@ class BridgeNetworkTest : public ::testing::Test {
   }
 
   void import_busybox() {
-    auto store = runtime::image::ImageStore::open(root_);
-    ASSERT_TRUE(store.ok()) << store.error().message();
-    auto rec = runtime::image::import_rootfs(**store, bundle_.rootfs(), "localhost/bb:1");
-    ASSERT_TRUE(rec.ok()) << rec.error().message();
-    ManagerOptions mo;
-    mo.root = root_;
-    mo.oci_runtime = GANTRY_BIN;
-    mo.stop_grace = std::chrono::milliseconds(0);
-    auto m = ContainerManager::open(mo);
-    ASSERT_TRUE(m.ok()) << m.error().message();
-    manager_ = std::move(m).value();
+    ASSERT_NO_FATAL_FAILURE(
+        testing::import_busybox_image(root_, bundle_.rootfs(), "localhost/bb:1"));
+    ASSERT_NO_FATAL_FAILURE(
+        testing::open_test_container_manager(root_, std::chrono::milliseconds(0), manager_));
   }
 
   ContainerConfig config_in(const PodNetwork& p, std::vector<std::string> cmd) {

@@ -14,6 +14,7 @@
 #include "common/file.h"
 #include "runtime/image/import.h"
 #include "tests/support/bundle.h"
+#include "tests/support/busybox_image.h"
 #include "tests/support/temp_dir.h"
 
 namespace gantry::agent {
@@ -51,21 +52,14 @@ class ContainerManagerTest : public ::testing::Test {
     if (::geteuid() != 0) GTEST_SKIP() << "needs root";
     if (!testing::have_static_busybox()) GTEST_SKIP() << "needs busybox-static";
     root_ = dir_.file("state");
-    auto store = runtime::image::ImageStore::open(root_);
-    ASSERT_TRUE(store.ok()) << store.error().message();
     runtime::image::ImportOptions o;
     o.env = {"PATH=/bin", "FROM_IMAGE=yes"};
     o.cmd = {"/bin/sh", "-c", "echo default"};
     o.working_dir = "/tmp";
-    auto rec = runtime::image::import_rootfs(**store, bundle_.rootfs(), "localhost/busybox:1", o);
-    ASSERT_TRUE(rec.ok()) << rec.error().message();
-    ManagerOptions mo;
-    mo.root = root_;
-    mo.oci_runtime = GANTRY_BIN;
-    mo.stop_grace = std::chrono::milliseconds(500);
-    auto m = ContainerManager::open(mo);
-    ASSERT_TRUE(m.ok()) << m.error().message();
-    manager_ = std::move(*m);
+    ASSERT_NO_FATAL_FAILURE(
+        testing::import_busybox_image(root_, bundle_.rootfs(), "localhost/busybox:1", o));
+    ASSERT_NO_FATAL_FAILURE(
+        testing::open_test_container_manager(root_, std::chrono::milliseconds(500), manager_));
   }
 
   void TearDown() override {

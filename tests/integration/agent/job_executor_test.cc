@@ -17,6 +17,7 @@
 #include "common/file.h"
 #include "runtime/image/import.h"
 #include "tests/support/bundle.h"
+#include "tests/support/busybox_image.h"
 #include "tests/support/temp_dir.h"
 
 namespace gantry::agent {
@@ -52,19 +53,12 @@ class JobExecutorTest : public ::testing::Test {
     if (::geteuid() != 0) GTEST_SKIP() << "needs root";
     if (!testing::have_static_busybox()) GTEST_SKIP() << "needs busybox-static";
     root_ = dir_.file("state");
-    auto store = runtime::image::ImageStore::open(root_);
-    ASSERT_TRUE(store.ok()) << store.error().message();
     runtime::image::ImportOptions o;
     o.env = {"PATH=/bin"};
-    auto rec = runtime::image::import_rootfs(**store, bundle_.rootfs(), "localhost/busybox:1", o);
-    ASSERT_TRUE(rec.ok()) << rec.error().message();
-    ManagerOptions mo;
-    mo.root = root_;
-    mo.oci_runtime = GANTRY_BIN;
-    mo.stop_grace = std::chrono::milliseconds(200);
-    auto m = ContainerManager::open(mo);
-    ASSERT_TRUE(m.ok()) << m.error().message();
-    manager_ = std::move(*m);
+    ASSERT_NO_FATAL_FAILURE(
+        testing::import_busybox_image(root_, bundle_.rootfs(), "localhost/busybox:1", o));
+    ASSERT_NO_FATAL_FAILURE(
+        testing::open_test_container_manager(root_, std::chrono::milliseconds(200), manager_));
     ASSERT_TRUE(make_dirs(dir_.file("src/lib")).ok());
     ASSERT_TRUE(write_file(dir_.file("src/lib/input.txt"), "source input\n").ok());
     ASSERT_TRUE(make_dirs(dir_.file("builds")).ok());
@@ -97,14 +91,11 @@ class JobExecutorTest : public ::testing::Test {
 
   // A busybox image that exposes `ports`, for services.
   void import_service_image(const std::string& ref, std::vector<std::string> ports) {
-    auto store = runtime::image::ImageStore::open(root_);
-    ASSERT_TRUE(store.ok()) << store.error().message();
     runtime::image::ImportOptions o;
     o.env = {"PATH=/bin"};
     o.exposed_ports = std::move(ports);
     o.cmd = {"/bin/sh"};
-    auto rec = runtime::image::import_rootfs(**store, bundle_.rootfs(), ref, o);
-    ASSERT_TRUE(rec.ok()) << rec.error().message();
+    ASSERT_NO_FATAL_FAILURE(testing::import_busybox_image(root_, bundle_.rootfs(), ref, o));
   }
 
   JobSpec spec(std::string name, std::vector<std::string> script) {

@@ -14,6 +14,7 @@
 #include "common/file.h"
 #include "runtime/image/import.h"
 #include "tests/support/bundle.h"
+#include "tests/support/busybox_image.h"
 #include "tests/support/temp_dir.h"
 
 namespace gantry::agent {
@@ -62,18 +63,9 @@ TEST_F(PodNetworkTest, NETNS_CreateGivesALoopbackNamespaceAndDestroyRemovesIt) {
 TEST_F(PodNetworkTest, NETNS_TwoContainersInOnePodTalkOverAnAlias) {
   if (!testing::have_static_busybox()) GTEST_SKIP() << "needs busybox-static";
   TestBundle bundle;
-  {
-    auto store = runtime::image::ImageStore::open(root_);
-    ASSERT_TRUE(store.ok()) << store.error().message();
-    auto rec = runtime::image::import_rootfs(**store, bundle.rootfs(), "localhost/bb:1");
-    ASSERT_TRUE(rec.ok()) << rec.error().message();
-  }
-  ManagerOptions mo;
-  mo.root = root_;
-  mo.oci_runtime = GANTRY_BIN;
-  mo.stop_grace = std::chrono::milliseconds(0);
-  auto m = ContainerManager::open(mo);
-  ASSERT_TRUE(m.ok()) << m.error().message();
+  ASSERT_NO_FATAL_FAILURE(testing::import_busybox_image(root_, bundle.rootfs(), "localhost/bb:1"));
+  std::unique_ptr<ContainerManager> m;
+  ASSERT_NO_FATAL_FAILURE(testing::open_test_container_manager(root_, std::chrono::milliseconds(0), m));
   auto pod = create_pod_network(root_, "pod");
   ASSERT_TRUE(pod.ok()) << pod.error().message();
 
@@ -82,21 +74,21 @@ TEST_F(PodNetworkTest, NETNS_TwoContainersInOnePodTalkOverAnAlias) {
   server.pull_policy = PullPolicy::kNever;
   server.run.cmd = {"/bin/sh", "-c", "echo hello from the service | nc -l -p 8080"};
   server.network = {ContainerNetwork::Mode::kJoin, pod->netns_path, pod->address};
-  auto sid = (*m)->create(server);
+  auto sid = m->create(server);
   ASSERT_TRUE(sid.ok()) << sid.error().message();
-  ASSERT_TRUE((*m)->start(*sid, {}).ok());
+  ASSERT_TRUE(m->start(*sid, {}).ok());
 
   ContainerConfig client = server;
   // Retries until the service listens: the run's deadline bounds it, not a sleep.
   client.run.cmd = {"/bin/sh", "-c", "until nc db 8080; do :; done"};
   client.extra_hosts = {{pod->address, {"db"}}};
-  auto cid = (*m)->create(client);
+  auto cid = m->create(client);
   ASSERT_TRUE(cid.ok()) << cid.error().message();
   int p[2];
   ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
   ContainerIo io;
   io.output_fd = p[1];
-  auto exit = (*m)->run(*cid, io, std::chrono::steady_clock::now() + std::chrono::seconds(60));
+  auto exit = m->run(*cid, io, std::chrono::steady_clock::now() + std::chrono::seconds(60));
   ::close(p[1]);
   std::string out;
   char buf[256];
@@ -108,10 +100,10 @@ TEST_F(PodNetworkTest, NETNS_TwoContainersInOnePodTalkOverAnAlias) {
   EXPECT_EQ(exit->exit_code, 0);
   EXPECT_NE(out.find("hello from the service"), std::string::npos) << out;
 
-  auto server_exit = (*m)->stop(*sid, std::chrono::milliseconds(0));
+  auto server_exit = m->stop(*sid, std::chrono::milliseconds(0));
   ASSERT_TRUE(server_exit.ok()) << server_exit.error().message();
-  EXPECT_TRUE((*m)->remove(*sid).ok());
-  EXPECT_TRUE((*m)->remove(*cid).ok());
+  EXPECT_TRUE(m->remove(*sid).ok());
+  EXPECT_TRUE(m->remove(*cid).ok());
   EXPECT_TRUE(destroy_pod_network(root_, "pod").ok());
   EXPECT_EQ(mountinfo().find(root_), std::string::npos);
 }
