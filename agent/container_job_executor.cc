@@ -161,7 +161,8 @@ class JobRun {
   Result<ContainerExit> run_script(const std::string& phase,
                                    const std::vector<std::string>& commands,
                                    const schema::VariableSet& vars, Clock::time_point deadline,
-                                   std::stop_token stop);
+                                   std::stop_token stop,
+                                   std::optional<std::chrono::milliseconds> stop_grace = {});
   void step_script();
   void after_script();
   void save_caches();
@@ -568,7 +569,8 @@ Status JobRun::download_artifacts() {
 Result<ContainerExit> JobRun::run_script(const std::string& phase,
                                          const std::vector<std::string>& commands,
                                          const schema::VariableSet& vars,
-                                         Clock::time_point deadline, std::stop_token stop) {
+                                         Clock::time_point deadline, std::stop_token stop,
+                                         std::optional<std::chrono::milliseconds> stop_grace) {
   std::string script_name = phase + ".sh";
   GANTRY_TRY(write_file_atomic(join_path(scripts_host_, script_name),
                                render_script(commands, project_dir_), 0755));
@@ -622,6 +624,7 @@ Result<ContainerExit> JobRun::run_script(const std::string& phase,
     OutputPump pump(read_end.get(), [this](std::string_view b) { log_.write(b); });
     ContainerIo io;
     io.output_fd = write_end.get();
+    io.stop_grace = stop_grace;
     exit = env_.containers->run(id, io, deadline, stop);
     write_end.reset();
     pump.drain();
@@ -677,7 +680,11 @@ void JobRun::after_script() {
     return;
   }
   if (canceled && env_.on_canceled_after_script) env_.on_canceled_after_script(spec_);
-  auto exit = run_script("after_script", spec_.job.after_script, vars, deadline, stop);
+  // When a canceled job's after_script is stopped (a second Ctrl-C, or its bound), it is
+  // killed at once: the user asked twice already.
+  std::optional<std::chrono::milliseconds> grace;
+  if (canceled) grace = std::chrono::milliseconds(0);
+  auto exit = run_script("after_script", spec_.job.after_script, vars, deadline, stop, grace);
   if (canceled && stop.stop_requested()) {
     log_.warning("after_script stopped: the canceled job was stopped again");
   } else if (!exit.ok()) {

@@ -66,6 +66,8 @@ struct ContainerIo {
   int stdin_fd = -1;   // -1: /dev/null
   int output_fd = -1;  // stdout AND stderr, one fd so their order is kept; -1: /dev/null
   int error_fd = -1;   // set: stderr goes here instead (a terminal's stderr)
+  // run(): replaces the manager's stop_grace for this container (0: SIGKILL at once).
+  std::optional<std::chrono::milliseconds> stop_grace;
 };
 
 struct ContainerExit {
@@ -125,8 +127,9 @@ class ContainerManager {
   virtual Result<std::string> create(const ContainerConfig& config) = 0;
 
   // Runs container `id` (made by create, never run) to its end. `deadline` passed or `stop`
-  // requested: SIGTERM to its init, `stop_grace`, then SIGKILL to its whole cgroup. Always
-  // reaped and deleted from the OCI runtime afterwards (the bundle stays until remove()).
+  // requested: SIGTERM to its init, `stop_grace` (or io.stop_grace), then SIGKILL to its whole
+  // cgroup. Always reaped and deleted from the OCI runtime afterwards (the bundle stays until
+  // remove()).
   // An Error means the container could not run (the OCI runtime's own message went to
   // `io.output_fd`); the command's failure is an exit code, not an error.
   virtual Result<ContainerExit> run(

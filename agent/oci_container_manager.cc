@@ -539,7 +539,8 @@ Result<ContainerExit> OciContainerManager::run(const std::string& id, const Cont
     }
   }
   GANTRY_ASSIGN_OR_RETURN(ChildProcess child, spawn_run(id, io));
-  ContainerExit how = supervise(id, child, deadline, stop, [&] { return options_.stop_grace; });
+  ContainerExit how = supervise(id, child, deadline, stop,
+                                [&] { return io.stop_grace.value_or(options_.stop_grace); });
   return finish(id, child, how);
 }
 
