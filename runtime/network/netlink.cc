@@ -111,12 +111,27 @@ const std::vector<uint8_t>& NetlinkMessage::bytes(uint32_t seq) {
   return buf_;
 }
 
-NetlinkMessage new_bridge(std::string_view name) {
-  NetlinkMessage m(RTM_NEWLINK, kCreate);
+namespace {
+
+// A link message: its header and ifinfomsg (for link `index`, 0 = by name or new), then the
+// name when one is given.
+NetlinkMessage link_message(uint16_t type, uint16_t flags, std::string_view name,
+                            uint32_t index = 0, unsigned up_flags = 0) {
+  NetlinkMessage m(type, flags);
   ifinfomsg ifi{};
   ifi.ifi_family = AF_UNSPEC;
+  ifi.ifi_index = static_cast<int>(index);
+  ifi.ifi_flags = up_flags;
+  ifi.ifi_change = up_flags;
   m.put_struct(ifi);
-  m.put_string(IFLA_IFNAME, name);
+  if (!name.empty()) m.put_string(IFLA_IFNAME, name);
+  return m;
+}
+
+}  // namespace
+
+NetlinkMessage new_bridge(std::string_view name) {
+  NetlinkMessage m = link_message(RTM_NEWLINK, kCreate, name);
   size_t info = m.begin_nested(IFLA_LINKINFO);
   m.put_string(IFLA_INFO_KIND, "bridge");
   m.end_nested(info);
@@ -125,16 +140,14 @@ NetlinkMessage new_bridge(std::string_view name) {
 
 NetlinkMessage new_veth(std::string_view name, uint32_t master_index, std::string_view peer_name,
                         int peer_netns_fd) {
-  NetlinkMessage m(RTM_NEWLINK, kCreate);
-  ifinfomsg ifi{};
-  ifi.ifi_family = AF_UNSPEC;
-  m.put_struct(ifi);
-  m.put_string(IFLA_IFNAME, name);
+  NetlinkMessage m = link_message(RTM_NEWLINK, kCreate, name);
   if (master_index != 0) m.put_u32(IFLA_MASTER, master_index);
   size_t info = m.begin_nested(IFLA_LINKINFO);
   m.put_string(IFLA_INFO_KIND, "veth");
   size_t data = m.begin_nested(IFLA_INFO_DATA);
   size_t peer = m.begin_nested(VETH_INFO_PEER);
+  ifinfomsg ifi{};
+  ifi.ifi_family = AF_UNSPEC;
   m.put_struct(ifi);  // the peer's attributes follow an ifinfomsg of its own
   m.put_string(IFLA_IFNAME, peer_name);
   m.put_u32(IFLA_NET_NS_FD, static_cast<uint32_t>(peer_netns_fd));
@@ -145,42 +158,21 @@ NetlinkMessage new_veth(std::string_view name, uint32_t master_index, std::strin
 }
 
 NetlinkMessage set_link_up(uint32_t index) {
-  NetlinkMessage m(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK);
-  ifinfomsg ifi{};
-  ifi.ifi_family = AF_UNSPEC;
-  ifi.ifi_index = static_cast<int>(index);
-  ifi.ifi_flags = IFF_UP;
-  ifi.ifi_change = IFF_UP;
-  m.put_struct(ifi);
-  return m;
+  return link_message(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, "", index, IFF_UP);
 }
 
 NetlinkMessage set_link_alias(uint32_t index, std::string_view alias) {
-  NetlinkMessage m(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK);
-  ifinfomsg ifi{};
-  ifi.ifi_family = AF_UNSPEC;
-  ifi.ifi_index = static_cast<int>(index);
-  m.put_struct(ifi);
+  NetlinkMessage m = link_message(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, "", index);
   m.put_string(IFLA_IFALIAS, alias);
   return m;
 }
 
 NetlinkMessage del_link(std::string_view name) {
-  NetlinkMessage m(RTM_DELLINK, NLM_F_REQUEST | NLM_F_ACK);
-  ifinfomsg ifi{};
-  ifi.ifi_family = AF_UNSPEC;
-  m.put_struct(ifi);
-  m.put_string(IFLA_IFNAME, name);
-  return m;
+  return link_message(RTM_DELLINK, NLM_F_REQUEST | NLM_F_ACK, name);
 }
 
 NetlinkMessage get_link(std::string_view name) {
-  NetlinkMessage m(RTM_GETLINK, NLM_F_REQUEST | NLM_F_ACK);
-  ifinfomsg ifi{};
-  ifi.ifi_family = AF_UNSPEC;
-  m.put_struct(ifi);
-  m.put_string(IFLA_IFNAME, name);
-  return m;
+  return link_message(RTM_GETLINK, NLM_F_REQUEST | NLM_F_ACK, name);
 }
 
 NetlinkMessage add_ipv4_address(uint32_t index, in_addr address, uint8_t prefix_len) {
@@ -373,25 +365,16 @@ Status RouteSocket::receive(uint32_t seq, F&& on_message) {
 }
 
 Status RouteSocket::execute(NetlinkMessage& request, std::string_view what) {
-  uint32_t seq = ++seq_;
-  Status st = send(request, seq);
-  if (st.ok()) st = receive(seq, [](const uint8_t*, size_t) {});
-  if (!st.ok()) return std::move(st).error().with_context(what);
+  GANTRY_TRY(dump(request, what));
   return ok_status();
 }
 
 Result<std::vector<uint8_t>> RouteSocket::query(NetlinkMessage& request, std::string_view what) {
-  uint32_t seq = ++seq_;
-  std::vector<uint8_t> reply;
-  Status st = send(request, seq);
-  if (st.ok()) {
-    st = receive(seq, [&](const uint8_t* m, size_t n) {
-      if (reply.empty()) reply.assign(m, m + n);
-    });
+  GANTRY_ASSIGN_OR_RETURN(auto replies, dump(request, what));
+  if (replies.empty()) {
+    return Error(ErrorCode::kIo, std::string(what) + ": no reply from the kernel");
   }
-  if (!st.ok()) return std::move(st).error().with_context(what);
-  if (reply.empty()) return Error(ErrorCode::kIo, std::string(what) + ": no reply from the kernel");
-  return reply;
+  return std::move(replies.front());
 }
 
 Result<std::vector<std::vector<uint8_t>>> RouteSocket::dump(NetlinkMessage& request,

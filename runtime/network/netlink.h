@@ -106,7 +106,8 @@ class RouteSocket {
   Status execute(NetlinkMessage& request, std::string_view what);
   // Sends a request that has one reply message (get_link) and returns that message.
   Result<std::vector<uint8_t>> query(NetlinkMessage& request, std::string_view what);
-  // Sends a dump request and returns every reply message, in order.
+  // Sends a request and returns every reply message, in order (the parts of a dump; none when
+  // the kernel only acknowledges). execute() and query() are built on it.
   Result<std::vector<std::vector<uint8_t>>> dump(NetlinkMessage& request, std::string_view what);
 
   // The link called `name`; kNotFound when there is none.
