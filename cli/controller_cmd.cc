@@ -26,6 +26,8 @@ struct ControllerCliOptions {
   uint64_t max_log_bytes = 64ull << 20;
   uint64_t max_artifact_bytes = 512ull << 20;
   int threads = 2;
+  int64_t job_timeout_seconds = 3600;
+  int64_t job_timeout_grace_seconds = 600;
 };
 
 int run_controller(const ControllerCliOptions& o, const CommandContext& ctx) {
@@ -44,6 +46,8 @@ int run_controller(const ControllerCliOptions& o, const CommandContext& ctx) {
   d.controller.heartbeat = std::chrono::seconds(o.heartbeat_seconds);
   d.controller.max_log_bytes = o.max_log_bytes;
   d.controller.max_artifact_bytes = o.max_artifact_bytes;
+  d.controller.default_job_timeout = std::chrono::seconds(o.job_timeout_seconds);
+  d.controller.job_timeout_grace = std::chrono::seconds(o.job_timeout_grace_seconds);
 
   // Signals are taken by this thread alone (sigwait below); every thread started from here
   // inherits the blocked mask.
@@ -99,6 +103,15 @@ void setup_controller_command(CLI::App& command, CommandContext& ctx) {
       ->capture_default_str();
   command.add_option("--max-artifact-bytes", opts->max_artifact_bytes,
                      "Largest artifacts archive accepted from an agent")
+      ->capture_default_str();
+  command.add_option("--job-timeout-seconds", opts->job_timeout_seconds,
+                     "Timeout of a job that sets none (its `timeout:` wins)")
+      ->check(CLI::Range(int64_t{1}, int64_t{30} * 24 * 3600))
+      ->capture_default_str();
+  command.add_option("--job-timeout-grace-seconds", opts->job_timeout_grace_seconds,
+                     "A running job is failed (job_execution_timeout) this long after its "
+                     "timeout when its agent has not reported it")
+      ->check(CLI::Range(int64_t{0}, int64_t{24} * 3600))
       ->capture_default_str();
   command.add_option("--threads", opts->threads, "HTTP server threads")
       ->check(CLI::Range(1, 64))

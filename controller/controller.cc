@@ -346,7 +346,8 @@ Result<ApiReply> Controller::delete_variable(const std::string& project, const s
 Result<ApiReply> Controller::list_agents() {
   Locked lock(*this);
   Json list = Json::array();
-  for (const auto& [id, a] : agents_) list.push_back(agent_json(a));
+  AgentActivity activity = agent_activity();
+  for (const auto& [id, a] : agents_) list.push_back(agent_json(a, activity));
   return ApiReply{200, Json{{"agents", std::move(list)}}};
 }
 
@@ -360,7 +361,7 @@ Result<ApiReply> Controller::set_agent_paused(int64_t id, bool paused) {
   GANTRY_TRY(store_->update_agent(it->second));
   logger("api")->info("agent {} id={}", paused ? "paused" : "resumed", id);
   if (!paused) dispatch();
-  return ApiReply{200, agent_json(it->second)};
+  return ApiReply{200, agent_json(it->second, agent_activity())};
 }
 
 Result<ApiReply> Controller::register_agent(const Json& body) {
@@ -384,7 +385,7 @@ Result<ApiReply> Controller::register_agent(const Json& body) {
   agent_by_hash_[a.token_hash] = a.id;
   agents_[a.id] = a;
   logger("api")->info("agent registered id={} name={}", a.id, a.name);
-  Json out = agent_json(a);
+  Json out = agent_json(a, agent_activity());
   out["token"] = token;
   return ApiReply{201, std::move(out)};
 }
@@ -393,7 +394,7 @@ Result<ApiReply> Controller::agent_me(int64_t agent) {
   Locked lock(*this);
   auto it = agents_.find(agent);
   if (it == agents_.end()) return Error(ErrorCode::kNotFound, "agent not found");
-  return ApiReply{200, agent_json(it->second)};
+  return ApiReply{200, agent_json(it->second, agent_activity())};
 }
 
 Result<ApiReply> Controller::update_agent_me(int64_t agent, const Json& body) {
@@ -416,10 +417,56 @@ Result<ApiReply> Controller::update_agent_me(int64_t agent, const Json& body) {
   if (name) it->second.name = *name;
   GANTRY_TRY(store_->update_agent(it->second));
   dispatch();  // new labels may match pending jobs
-  return ApiReply{200, agent_json(it->second)};
+  return ApiReply{200, agent_json(it->second, agent_activity())};
 }
 
 // ---- periodic work ----
+
+int64_t Controller::job_timeout_ms(const JobRecord& job) {
+  int64_t seconds = options_.default_job_timeout.count();
+  if (auto pipeline = pipeline_by_id(job.pipeline_id); pipeline.ok()) {
+    if (auto plan = plan_of(*pipeline); plan.ok()) {
+      const schema::PlannedJob* planned = (*plan)->find_job(job.name);
+      if (planned && planned->timeout_seconds) seconds = *planned->timeout_seconds;
+    }
+  }
+  return seconds * 1000;
+}
+
+bool Controller::end_attempt(JobRecord& job, const std::string& reason, int64_t t) {
+  job.failure_reason = reason;
+  job.exit_code.reset();
+  const schema::Plan* plan = nullptr;
+  auto pipeline = pipeline_by_id(job.pipeline_id);
+  if (pipeline.ok()) {
+    auto p = plan_of(*pipeline);
+    if (p.ok()) plan = *p;
+  }
+  const schema::PlannedJob* planned = plan ? plan->find_job(job.name) : nullptr;
+  bool retry = planned && planned->retry &&
+               should_retry(*planned->retry, job.auto_retries, reason, std::nullopt);
+  if (retry) {
+    ++job.auto_retries;
+    job.status = "pending";
+    job.queued_at = t;
+  } else {
+    job.status = "failed";
+    job.failure_allowed = job.allow_failure;
+    job.finished_at = t;
+  }
+  job.lease_expires_at = 0;
+  // What the controller holds of the log; no checksum, which also tells finish_job() that no
+  // report of the agent's ended this attempt.
+  if (auto size = logs_->size(job.id, job.attempt); size.ok()) job.log_size = *size;
+  job.log_sha256.clear();
+  if (auto st = store_->update_job(job); !st.ok()) {
+    logger("store")->error("update job failed job={} error={}", job.id, st.error().message());
+    return false;
+  }
+  logs_->close(job.id, job.attempt);
+  wake_log_waiters(job.id);
+  return true;
+}
 
 void Controller::tick() {
   Locked lock(*this);
@@ -444,35 +491,30 @@ void Controller::tick() {
         touched.push_back(job.pipeline_id);
         continue;
       }
-      job.failure_reason = "agent_lost";
-      job.exit_code.reset();
-      const schema::Plan* plan = nullptr;
-      auto pipeline = pipeline_by_id(job.pipeline_id);
-      if (pipeline.ok()) {
-        auto p = plan_of(*pipeline);
-        if (p.ok()) plan = *p;
-      }
-      const schema::PlannedJob* planned = plan ? plan->find_job(job.name) : nullptr;
-      bool retry = planned && planned->retry &&
-                   should_retry(*planned->retry, job.auto_retries, "agent_lost", std::nullopt);
-      if (retry) {
-        ++job.auto_retries;
-        job.status = "pending";
-        job.queued_at = t;
-      } else {
-        job.status = "failed";
-        job.failure_allowed = job.allow_failure;
-        job.finished_at = t;
-      }
-      job.lease_expires_at = 0;
-      if (auto st = store_->update_job(job); !st.ok()) {
-        logger("store")->error("update job failed job={} error={}", job.id, st.error().message());
-        continue;
-      }
-      logs_->close(job.id, job.attempt);
-      wake_log_waiters(job.id);
-      touched.push_back(job.pipeline_id);
+      if (end_attempt(job, "agent_lost", t)) touched.push_back(job.pipeline_id);
     }
+    // Attempts past their timeout (plus the grace the agent needs to stop the job, run
+    // after_script and report): the agent enforces the timeout itself, so only a wedged agent
+    // that still heartbeats gets here. Its later calls are refused (409 stale_attempt), which
+    // makes the agent stop the job.
+    std::set<std::pair<int64_t, int>> live;
+    for (auto& job : *running) {
+      if (job.lease_expires_at == 0 || job.started_at == 0) continue;
+      auto key = std::make_pair(job.id, job.attempt);
+      live.insert(key);
+      auto deadline = job_deadlines_.find(key);
+      if (deadline == job_deadlines_.end()) {
+        deadline = job_deadlines_.emplace(key, job.started_at + job_timeout_ms(job) +
+                                                   options_.job_timeout_grace.count() * 1000)
+                       .first;
+      }
+      if (deadline->second > t) continue;
+      logger("scheduler")->warn(
+          "job timed out on the controller job={} attempt={} agent={} timeout_s={}", job.id,
+          job.attempt, job.agent_id, job_timeout_ms(job) / 1000);
+      if (end_attempt(job, "job_execution_timeout", t)) touched.push_back(job.pipeline_id);
+    }
+    std::erase_if(job_deadlines_, [&](const auto& e) { return live.count(e.first) == 0; });
     for (int64_t p : touched) {
       if (auto st = process(p); !st.ok()) {
         logger("scheduler")->error("process pipeline failed id={} error={}", p,
@@ -508,13 +550,28 @@ void Controller::tick() {
   }
   // last_seen_at reaches the database every 30 s.
   if (t - last_seen_flushed_ >= 30'000) {
-    for (const auto& [id, seen] : last_seen_) {
-      auto a = agents_.find(id);
-      if (a == agents_.end() || a->second.last_seen_at >= seen) continue;
-      a->second.last_seen_at = seen;
-      (void)store_->update_agent(a->second);
-    }
+    flush_last_seen();
     last_seen_flushed_ = t;
+  }
+}
+
+// One transaction for all agents: with 1,000 agents polling, one commit per agent held the
+// lock (and every API call behind it) for a thousand WAL appends.
+void Controller::flush_last_seen() {
+  std::vector<AgentRecord*> changed;
+  for (const auto& [id, seen] : last_seen_) {
+    auto a = agents_.find(id);
+    if (a == agents_.end() || a->second.last_seen_at >= seen) continue;
+    a->second.last_seen_at = seen;
+    changed.push_back(&a->second);
+  }
+  if (changed.empty()) return;
+  Status st = store_->transaction([&]() -> Status {
+    for (const AgentRecord* a : changed) GANTRY_TRY(store_->update_agent(*a));
+    return ok_status();
+  });
+  if (!st.ok()) {
+    logger("store")->warn("saving agents' last seen times failed error={}", st.error().message());
   }
 }
 
@@ -534,12 +591,7 @@ void Controller::shutdown() {
     });
   }
   log_waiters_.clear();
-  for (const auto& [id, seen] : last_seen_) {
-    auto a = agents_.find(id);
-    if (a == agents_.end() || a->second.last_seen_at >= seen) continue;
-    a->second.last_seen_at = seen;
-    (void)store_->update_agent(a->second);
-  }
+  flush_last_seen();
 }
 
 }  // namespace gantry::controller

@@ -16,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -27,6 +28,7 @@
 #include "controller/artifacts.h"
 #include "controller/git_mirror.h"
 #include "controller/logs.h"
+#include "controller/scheduler.h"
 #include "controller/store.h"
 #include "pipeline-schema/plan.h"
 
@@ -37,6 +39,12 @@ struct ControllerOptions {
   std::chrono::seconds lease{60};      // a leased job's lease, renewed by heartbeats
   std::chrono::seconds heartbeat{10};  // told to agents
   std::chrono::seconds max_poll_wait{30};
+  // A job without its own `timeout` gets this one (sent to the agent in the job's spec).
+  std::chrono::seconds default_job_timeout{3600};
+  // The controller fails a running attempt this long after its timeout, with GitLab's reason
+  // job_execution_timeout, when the agent has not reported it (a wedged agent that still
+  // heartbeats). Covers the agent's own stop, after_script (5 min) and uploads.
+  std::chrono::seconds job_timeout_grace{600};
   uint64_t max_log_bytes = 64ull << 20;  // 0: no cap
   uint64_t max_artifact_bytes = 512ull << 20;
   std::function<int64_t()> clock;  // ms since the epoch; default: the system clock
@@ -149,6 +157,13 @@ class Controller {
   // waits past their deadline are answered. Called
   // periodically by the daemon (and directly by tests with a fake clock).
   void tick();
+  // Counters of the dispatcher, for tests and benchmarks: long-polls held now, and how many
+  // times the pending and running jobs were read from the store.
+  struct DispatchStats {
+    size_t waiting_polls = 0;
+    uint64_t job_scans = 0;
+  };
+  DispatchStats dispatch_stats();
   // Answers every held request (204 / what the log has) so a server can stop.
   void shutdown();
 
@@ -193,12 +208,24 @@ class Controller {
   Status reset_for_retry(JobRecord& job);
   Status start_due_jobs();
   Status auto_cancel_older(const PipelineRecord& created);
-  void dispatch();
+  // Hands pending jobs to held long-polls: every one of them (after a change), or only
+  // `only` (a new poll: the others have already been tried against the same jobs).
+  void dispatch(std::optional<std::list<PollWaiter>::iterator> only = std::nullopt);
+  // The pending and running jobs as the dispatcher needs them, read again only when a job was
+  // written since (so a burst of polls with nothing to hand out runs no query).
+  Status refresh_dispatch_view();
   Result<Json> lease_reply(JobRecord& job, const AgentRecord& agent);
   bool lease_current(int64_t agent, const JobRecord& job, int attempt) const;
   Status acknowledge(JobRecord& job);
   ApiReply stale_reply(int64_t agent, const JobRecord& job, int attempt) const;
   void touch_agent(int64_t agent);
+  // The attempt's timeout: the job's own, else default_job_timeout.
+  int64_t job_timeout_ms(const JobRecord& job);
+  // Ends a running attempt the agent did not report (`reason`: agent_lost,
+  // job_execution_timeout): failed, or pending again under the job's `retry:`; the lease ends,
+  // so the attempt's later calls are refused. False when the store refused the write.
+  bool end_attempt(JobRecord& job, const std::string& reason, int64_t t);
+  void flush_last_seen();
   void wake_log_waiters(int64_t job);
   Result<LogAnswer> read_log_locked(const JobRecord& job, const LogQuery& query);
   Result<Json> pipeline_json(const PipelineRecord& p, bool with_jobs);
@@ -206,7 +233,13 @@ class Controller {
   Result<Json> pipeline_json(const PipelineRecord& p, const std::string& project_name,
                              bool with_jobs);
   Json job_json(const JobRecord& j, const std::string& project_name);
-  Json agent_json(const AgentRecord& a);
+  // What agent_json shows of agents' work, gathered once for a whole list.
+  struct AgentActivity {
+    std::set<int64_t> waiting;                         // agents with a held long-poll
+    std::map<int64_t, std::vector<int64_t>> running;  // agent id -> running job ids
+  };
+  AgentActivity agent_activity();
+  Json agent_json(const AgentRecord& a, const AgentActivity& activity);
   Json project_json(const ProjectRecord& p);
   Result<ApiReply> job_reply(int64_t id);
   Result<ApiReply> pipeline_reply(int64_t id, int status = 200);
@@ -231,8 +264,17 @@ class Controller {
   std::map<int64_t, int64_t> last_seen_;  // in memory; persisted now and then
   int64_t last_seen_flushed_ = 0;
   std::list<PollWaiter> poll_waiters_;
+  struct DispatchView {
+    uint64_t job_writes = 0;  // Store::job_writes() when it was read
+    std::vector<Candidate> pending;
+    std::vector<std::string> busy_groups;
+    std::map<int64_t, int> running_per_project;
+  };
+  std::optional<DispatchView> dispatch_view_;
+  uint64_t dispatch_scans_ = 0;
   std::list<LogWaiter> log_waiters_;
   std::map<int64_t, std::unique_ptr<schema::Plan>> plans_;
+  std::map<std::pair<int64_t, int>, int64_t> job_deadlines_;  // (job, attempt) -> ms
   bool shutting_down_ = false;
 
   std::mutex work_mu_;

@@ -31,7 +31,9 @@ void Controller::request_job(int64_t agent, std::chrono::seconds wait,
   poll_waiters_.push_back(
       PollWaiter{agent, now() + std::chrono::milliseconds(wait).count(), std::move(done)});
   auto mine = std::prev(poll_waiters_.end());
-  dispatch();
+  // Only this poll is new: the others already had their turn at the same jobs. When jobs
+  // changed since, dispatch() tries every held poll (oldest first, as before).
+  dispatch(mine);
   // dispatch() answered it, or it waits; with no wait at all it is answered now.
   if (wait.count() == 0) {
     for (auto it = poll_waiters_.begin(); it != poll_waiters_.end(); ++it) {
@@ -44,57 +46,85 @@ void Controller::request_job(int64_t agent, std::chrono::seconds wait,
   }
 }
 
-void Controller::dispatch() {
+Status Controller::refresh_dispatch_view() {
+  if (dispatch_view_ && dispatch_view_->job_writes == store_->job_writes()) return ok_status();
+  dispatch_view_.reset();
+  DispatchView view;
+  view.job_writes = store_->job_writes();
+  ++dispatch_scans_;
+  GANTRY_ASSIGN_OR_RETURN(auto pending, store_->jobs_with_status("pending"));
+  if (!pending.empty()) {
+    GANTRY_ASSIGN_OR_RETURN(auto running, store_->jobs_with_status("running"));
+    for (const auto& j : running) {
+      if (auto g = group_key(j); !g.empty()) view.busy_groups.push_back(g);
+      ++view.running_per_project[j.project_id];
+    }
+  }
+  for (const auto& j : pending) {
+    view.pending.push_back(Candidate{j.id, j.project_id, j.queued_at, j.tags, group_key(j)});
+  }
+  dispatch_view_ = std::move(view);
+  return ok_status();
+}
+
+void Controller::dispatch(std::optional<std::list<PollWaiter>::iterator> only) {
   if (poll_waiters_.empty()) return;
-  auto pending = store_->jobs_with_status("pending");
-  if (!pending.ok()) {
-    logger("scheduler")->error("list pending jobs failed error={}", pending.error().message());
+  bool fresh = !dispatch_view_ || dispatch_view_->job_writes != store_->job_writes();
+  if (auto st = refresh_dispatch_view(); !st.ok()) {
+    logger("scheduler")->error("list pending jobs failed error={}", st.error().message());
     return;
   }
-  if (pending->empty()) return;
-  auto running = store_->jobs_with_status("running");
-  if (!running.ok()) return;
-  std::vector<std::string> busy;
-  std::map<int64_t, int> per_project;
-  for (const auto& j : *running) {
-    if (auto g = group_key(j); !g.empty()) busy.push_back(g);
-    ++per_project[j.project_id];
-  }
-  std::vector<Candidate> candidates;
-  for (const auto& j : *pending) {
-    candidates.push_back(Candidate{j.id, j.project_id, j.queued_at, j.tags, group_key(j)});
-  }
-  for (auto it = poll_waiters_.begin(); it != poll_waiters_.end() && !candidates.empty();) {
+  if (dispatch_view_->pending.empty()) return;
+  // A view read just now has not been tried by the held polls yet: all of them get a turn.
+  if (fresh) only.reset();
+  // The loop works on a copy: leases write jobs, which makes the stored view stale anyway.
+  DispatchView view = *dispatch_view_;
+  auto it = only ? *only : poll_waiters_.begin();
+  while (it != poll_waiters_.end() && !view.pending.empty()) {
+    auto next = only ? poll_waiters_.end() : std::next(it);
     auto agent = agents_.find(it->agent_id);
     if (agent == agents_.end() || agent->second.paused) {
-      ++it;
+      it = next;
       continue;
     }
-    std::vector<std::pair<int64_t, int>> counts(per_project.begin(), per_project.end());
-    auto pick = pick_job(candidates, agent->second.labels, busy, counts);
+    std::vector<std::pair<int64_t, int>> counts(view.running_per_project.begin(),
+                                                view.running_per_project.end());
+    auto pick = pick_job(view.pending, agent->second.labels, view.busy_groups, counts);
     if (!pick) {
-      ++it;
+      it = next;
       continue;
     }
-    Candidate chosen = candidates[*pick];
-    candidates.erase(candidates.begin() + static_cast<std::ptrdiff_t>(*pick));
-    auto job_it = std::find_if(pending->begin(), pending->end(),
-                               [&](const JobRecord& j) { return j.id == chosen.job_id; });
-    JobRecord job = *job_it;
-    auto reply = lease_reply(job, agent->second);
+    Candidate chosen = view.pending[*pick];
+    view.pending.erase(view.pending.begin() + static_cast<std::ptrdiff_t>(*pick));
+    auto job = job_by_id(chosen.job_id);
+    if (!job.ok() || job->status != "pending") {
+      // Cannot happen while every job write goes through the store's counter; a stale view
+      // must not lease a job twice, so it is dropped and read again next time.
+      logger("scheduler")->error("dispatch view out of date job={}", chosen.job_id);
+      dispatch_view_.reset();
+      return;
+    }
+    auto reply = lease_reply(*job, agent->second);
     if (!reply.ok()) {
-      logger("scheduler")->error("lease failed job={} error={}", job.id, reply.error().message());
+      // The same poll tries the next job.
+      logger("scheduler")->error("lease failed job={} error={}", job->id, reply.error().message());
       continue;
     }
-    if (!chosen.resource_group.empty()) busy.push_back(chosen.resource_group);
-    ++per_project[job.project_id];
-    logger("scheduler")->info("job leased job={} attempt={} agent={}", job.id, job.attempt,
+    if (!chosen.resource_group.empty()) view.busy_groups.push_back(chosen.resource_group);
+    ++view.running_per_project[job->project_id];
+    logger("scheduler")->info("job leased job={} attempt={} agent={}", job->id, job->attempt,
                               agent->first);
     later([done = std::move(it->done), body = std::move(*reply)]() mutable {
       done(ApiReply{200, std::move(body)});
     });
-    it = poll_waiters_.erase(it);
+    poll_waiters_.erase(it);
+    it = next;
   }
+}
+
+Controller::DispatchStats Controller::dispatch_stats() {
+  Locked lock(*this);
+  return DispatchStats{poll_waiters_.size(), dispatch_scans_};
 }
 
 Result<Json> Controller::lease_reply(JobRecord& job, const AgentRecord& agent) {
@@ -144,6 +174,8 @@ Result<Json> Controller::lease_reply(JobRecord& job, const AgentRecord& agent) {
   for (const auto& v : project->variables) {
     if (v.masked) spec.masked_values.push_back(v.value);
   }
+  // The agent and the controller's own timeout check (tick()) agree on the default.
+  spec.default_timeout_seconds = options_.default_job_timeout.count();
   GANTRY_TRY(process(job.pipeline_id));
   return Json{{"job_id", job.id},
               {"attempt", job.attempt},
@@ -239,9 +271,10 @@ Result<ApiReply> Controller::finish_job(int64_t agent, int64_t job_id, const Jso
 
   Locked lock(*this);
   GANTRY_ASSIGN_OR_RETURN(auto job, job_by_id(job_id));
-  // A repeated report (its first answer was lost) gets the same answer.
+  // A repeated report (its first answer was lost) gets the same answer. An attempt the
+  // controller ended (agent lost, timed out) has no checksum: its late report is refused.
   if (job.agent_id == agent && job.attempt == attempt && job.lease_expires_at == 0 &&
-      job.finished_at != 0) {
+      job.finished_at != 0 && !job.log_sha256.empty()) {
     return ApiReply{200, Json{{"status", job.status}}};
   }
   if (!lease_current(agent, job, attempt)) return stale_reply(agent, job, attempt);

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <optional>
+#include <vector>
 
 #include "common/digest.h"
 #include "common/file.h"
@@ -14,18 +16,24 @@
 namespace gantry::controller {
 
 struct LogStore::Log {
+  struct Segment {
+    std::string path;
+    uint64_t base = 0;  // logical offset of its first byte
+    uint64_t size = 0;
+  };
   std::mutex mu;
   std::string job_dir;
   std::string head_path;
   UniqueFd head_fd;
   uint64_t head_size = 0;
-  std::string tail_path;  // "" while there is no tail
-  UniqueFd tail_fd;
-  uint64_t tail_base = 0;  // logical offset of the tail file's first byte
-  uint64_t tail_size = 0;
+  std::vector<Segment> tail;  // oldest first, contiguous; empty while under the cap
+  UniqueFd tail_fd;           // the newest segment's
   int attempt = 0;
+  // The hash of every byte written so far, while this process has seen them all.
+  std::optional<Sha256> hash;
+  std::string hash_hex;  // set once the hash is finished
 
-  uint64_t size() const { return tail_path.empty() ? head_size : tail_base + tail_size; }
+  uint64_t size() const { return tail.empty() ? head_size : tail.back().base + tail.back().size; }
 };
 
 namespace {
@@ -96,33 +104,41 @@ Result<std::shared_ptr<LogStore::Log>> LogStore::open(int64_t job, int attempt) 
   GANTRY_TRY(make_dirs(log->job_dir, 0750));
   log->head_path = join_path(log->job_dir, std::to_string(attempt) + ".log");
   GANTRY_ASSIGN_OR_RETURN(log->head_fd, open_append(log->head_path, log->head_size));
-  // The tail with the highest base is the current one; others are leftovers of a compaction
-  // that a crash interrupted after the new tail was in place.
+  // Tail segments: the newest, and the one before it when the two are contiguous. Anything
+  // else is a leftover: a compaction of an older gantry that a crash interrupted (its old
+  // tail overlaps the new one), or a segment whose removal a crash interrupted.
   GANTRY_ASSIGN_OR_RETURN(auto names, list_dir(log->job_dir));
   std::string prefix = std::to_string(attempt) + ".tail.";
-  uint64_t best = 0;
-  std::string best_name;
+  std::vector<std::pair<uint64_t, std::string>> segments;
   for (const auto& name : names) {
     if (name.rfind(prefix, 0) != 0) continue;
     std::string rest = name.substr(prefix.size());
-    if (rest.empty() || rest.find_first_not_of("0123456789") != std::string::npos) {
+    if (rest.empty() || rest.size() > 19 || rest.find_first_not_of("0123456789") != std::string::npos) {
       ::unlink(join_path(log->job_dir, name).c_str());  // an unfinished compaction (.tmp)
       continue;
     }
-    uint64_t base = std::stoull(rest);
-    if (best_name.empty() || base > best) {
-      if (!best_name.empty()) ::unlink(join_path(log->job_dir, best_name).c_str());
-      best = base;
-      best_name = name;
-    } else {
-      ::unlink(join_path(log->job_dir, name).c_str());
+    segments.emplace_back(std::stoull(rest), name);
+  }
+  std::sort(segments.begin(), segments.end());
+  if (!segments.empty()) {
+    Log::Segment newest{join_path(log->job_dir, segments.back().second), segments.back().first, 0};
+    GANTRY_ASSIGN_OR_RETURN(log->tail_fd, open_append(newest.path, newest.size));
+    size_t keep_from = segments.size() - 1;
+    if (segments.size() >= 2) {
+      const auto& [base, name] = segments[segments.size() - 2];
+      std::string path = join_path(log->job_dir, name);
+      struct stat st{};
+      if (::stat(path.c_str(), &st) == 0 && base + static_cast<uint64_t>(st.st_size) == newest.base) {
+        log->tail.push_back({path, base, static_cast<uint64_t>(st.st_size)});
+        keep_from = segments.size() - 2;
+      }
     }
+    for (size_t i = 0; i < keep_from; ++i) {
+      ::unlink(join_path(log->job_dir, segments[i].second).c_str());
+    }
+    log->tail.push_back(std::move(newest));
   }
-  if (!best_name.empty()) {
-    log->tail_path = join_path(log->job_dir, best_name);
-    log->tail_base = best;
-    GANTRY_ASSIGN_OR_RETURN(log->tail_fd, open_append(log->tail_path, log->tail_size));
-  }
+  if (log->size() == 0) log->hash.emplace();
   open_[key] = log;
   return log;
 }
@@ -139,46 +155,64 @@ Result<AppendResult> LogStore::append(int64_t job, int attempt, uint64_t offset,
   uint64_t size = log->size();
   if (offset != size) return AppendResult{false, size};
   if (data.empty()) return AppendResult{true, size};
-  if (max_bytes_ == 0 || (log->tail_path.empty() && log->head_size + data.size() <= head_limit_)) {
+  // A write that fails part-way leaves bytes the hash has not seen.
+  bool hashed = log->hash.has_value() && log->hash_hex.empty();
+  std::string_view all = data;
+  log->hash_hex.clear();
+  auto context = [&](Error e) {
+    log->hash.reset();
+    return std::move(e).with_context("append to job " + std::to_string(job) + " log");
+  };
+  if (max_bytes_ == 0 || (log->tail.empty() && log->head_size + data.size() <= head_limit_)) {
     Status st = write_all(log->head_fd.get(), data, log->head_path, log->head_size);
-    if (!st.ok()) return std::move(st).error().with_context("append to job " + std::to_string(job) + " log");
-    return AppendResult{true, log->size()};
-  }
-  if (log->tail_path.empty()) {
-    size_t head_part = static_cast<size_t>(head_limit_ > log->head_size ? head_limit_ - log->head_size : 0);
-    head_part = std::min(head_part, data.size());
-    if (head_part > 0) {
-      GANTRY_TRY(write_all(log->head_fd.get(), data.substr(0, head_part), log->head_path,
-                           log->head_size));
-      data.remove_prefix(head_part);
+    if (!st.ok()) return context(std::move(st).error());
+  } else {
+    if (log->tail.empty()) {
+      size_t head_part =
+          static_cast<size_t>(head_limit_ > log->head_size ? head_limit_ - log->head_size : 0);
+      head_part = std::min(head_part, data.size());
+      if (head_part > 0) {
+        Status st = write_all(log->head_fd.get(), data.substr(0, head_part), log->head_path,
+                              log->head_size);
+        if (!st.ok()) return context(std::move(st).error());
+        data.remove_prefix(head_part);
+      }
     }
-    if (data.empty()) return AppendResult{true, log->size()};
-    log->tail_base = log->head_size;
-    log->tail_path = join_path(log->job_dir, std::to_string(attempt) + ".tail." +
-                                                 std::to_string(log->tail_base));
-    GANTRY_ASSIGN_OR_RETURN(log->tail_fd, open_append(log->tail_path, log->tail_size));
+    if (!data.empty()) {
+      if (log->tail.empty() || log->tail.back().size >= tail_keep_) {
+        if (Status st = start_segment(*log); !st.ok()) return context(std::move(st).error());
+      }
+      Log::Segment& seg = log->tail.back();
+      Status st = write_all(log->tail_fd.get(), data, seg.path, seg.size);
+      if (!st.ok()) return context(std::move(st).error());
+    }
   }
-  GANTRY_TRY(write_all(log->tail_fd.get(), data, log->tail_path, log->tail_size));
-  if (log->tail_size > 2 * tail_keep_) GANTRY_TRY(compact_tail(*log));
+  if (hashed) {
+    log->hash->update(all);
+  } else {
+    log->hash.reset();
+  }
   return AppendResult{true, log->size()};
 }
 
-// Keeps the last tail_keep_ bytes: a new tail file under its new base, renamed into place,
-// then the old one removed (open() settles a crash in between).
-Status LogStore::compact_tail(Log& log) {
-  uint64_t drop = log.tail_size - tail_keep_;
-  GANTRY_ASSIGN_OR_RETURN(std::string keep, pread_range(log.tail_path, drop, tail_keep_));
-  uint64_t new_base = log.tail_base + drop;
-  std::string new_path = join_path(log.job_dir, std::to_string(log.attempt) + ".tail." +
-                                                    std::to_string(new_base));
-  GANTRY_TRY(write_file_atomic(new_path, keep, 0640));
-  std::string old_path = log.tail_path;
-  uint64_t new_size = 0;
-  GANTRY_ASSIGN_OR_RETURN(log.tail_fd, open_append(new_path, new_size));
-  log.tail_path = new_path;
-  log.tail_base = new_base;
-  log.tail_size = new_size;
-  if (::unlink(old_path.c_str()) != 0) return sys_error("remove '" + old_path + "'");
+// Starts a tail segment at the log's end. The kept tail is the newest segment and the full one
+// before it (at least tail_keep_ bytes); older ones are removed.
+Status LogStore::start_segment(Log& log) {
+  uint64_t base = log.size();
+  Log::Segment seg{join_path(log.job_dir, std::to_string(log.attempt) + ".tail." +
+                                              std::to_string(base)),
+                   base, 0};
+  GANTRY_ASSIGN_OR_RETURN(log.tail_fd, open_append(seg.path, seg.size));
+  if (seg.size != 0) {
+    return Error(ErrorCode::kInternal, "log segment '" + seg.path + "' is not empty");
+  }
+  log.tail.push_back(std::move(seg));
+  while (log.tail.size() > 2) {
+    if (::unlink(log.tail.front().path.c_str()) != 0 && errno != ENOENT) {
+      return sys_error("remove '" + log.tail.front().path + "'");
+    }
+    log.tail.erase(log.tail.begin());
+  }
   return ok_status();
 }
 
@@ -205,30 +239,43 @@ Result<LogRead> LogStore::read(int64_t job, int attempt, uint64_t offset, size_t
     return out;
   }
   // In the tail, or in the cut between head and tail.
-  if (offset < log->tail_base) {
-    out.data = cut_marker(log->tail_base - log->head_size, max_bytes_);
-    offset = log->tail_base;
+  if (offset < log->tail.front().base) {
+    out.data = cut_marker(log->tail.front().base - log->head_size, max_bytes_);
+    offset = log->tail.front().base;
   }
-  size_t room = limit > out.data.size() ? limit - out.data.size() : 0;
-  size_t n = static_cast<size_t>(std::min<uint64_t>(room, log->tail_base + log->tail_size - offset));
-  GANTRY_ASSIGN_OR_RETURN(std::string bytes, pread_range(log->tail_path, offset - log->tail_base, n));
-  out.data += bytes;
-  out.next_offset = offset + bytes.size();
+  for (const auto& seg : log->tail) {
+    if (offset >= seg.base + seg.size) continue;
+    size_t room = limit > out.data.size() ? limit - out.data.size() : 0;
+    if (room == 0) break;
+    size_t n = static_cast<size_t>(std::min<uint64_t>(room, seg.base + seg.size - offset));
+    GANTRY_ASSIGN_OR_RETURN(std::string bytes, pread_range(seg.path, offset - seg.base, n));
+    out.data += bytes;
+    offset += bytes.size();
+    if (bytes.size() < n) break;
+  }
+  out.next_offset = offset;
   return out;
 }
 
 Result<std::optional<std::string>> LogStore::sha256(int64_t job, int attempt) {
   GANTRY_ASSIGN_OR_RETURN(auto log, open(job, attempt));
   std::lock_guard lock(log->mu);
-  if (!log->tail_path.empty() && log->tail_base != log->head_size) {
+  if (!log->tail.empty() && log->tail.front().base != log->head_size) {
     return std::optional<std::string>();
   }
+  if (log->hash) {
+    // Finishing ends the running hash; appends after this (none are expected: the attempt has
+    // ended) fall back to reading the files.
+    if (log->hash_hex.empty()) log->hash_hex = log->hash->finish_hex();
+    return std::optional<std::string>(log->hash_hex);
+  }
   Sha256 hash;
-  for (const std::string* path : {&log->head_path, &log->tail_path}) {
-    if (path->empty()) continue;
+  std::vector<const std::string*> paths{&log->head_path};
+  for (const auto& seg : log->tail) paths.push_back(&seg.path);
+  std::string buf(1 << 16, '\0');
+  for (const std::string* path : paths) {
     UniqueFd fd(::open(path->c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) return sys_error("open '" + *path + "'");
-    std::string buf(1 << 16, '\0');
     for (;;) {
       ssize_t n = ::read(fd.get(), buf.data(), buf.size());
       if (n < 0) {

@@ -135,6 +135,7 @@ class Store {
   // Inserts the pipeline and its jobs (ids assigned, written back into `jobs`).
   Result<int64_t> create_pipeline(const PipelineRecord& pipeline, std::vector<JobRecord>& jobs);
   Result<std::optional<PipelineRecord>> get_pipeline(int64_t id);
+  // Without plan_json (a list never needs the plan).
   Result<std::vector<PipelineRecord>> list_pipelines(const PipelineFilter& filter);
   Status update_pipeline(const PipelineRecord& pipeline);  // status and times
   // Pipelines of a project and ref that are not finished, oldest first.
@@ -146,6 +147,9 @@ class Store {
   Result<std::vector<JobRecord>> pipeline_jobs(int64_t pipeline_id);  // by position
   Result<std::vector<JobRecord>> jobs_with_status(const std::string& status);  // by id
   Status update_job(const JobRecord& job);  // every mutable field
+  // Counts the writes of jobs (inserts and updates, committed or not): a view of the jobs
+  // built when it had some value is current while it still has it. Caches use it.
+  uint64_t job_writes() const { return job_writes_; }
 
   Result<int64_t> create_agent(const AgentRecord& agent);
   Result<std::optional<AgentRecord>> get_agent(int64_t id);
@@ -157,6 +161,7 @@ class Store {
   struct State;
   explicit Store(std::unique_ptr<State> state);
   std::unique_ptr<State> state_;
+  uint64_t job_writes_ = 0;
 };
 
 }  // namespace gantry::controller

@@ -40,19 +40,21 @@ Json Controller::project_json(const ProjectRecord& p) {
               {"created_at", time_json(p.created_at)}};
 }
 
-Json Controller::agent_json(const AgentRecord& a) {
+Controller::AgentActivity Controller::agent_activity() {
+  AgentActivity out;
+  for (const auto& w : poll_waiters_) out.waiting.insert(w.agent_id);
+  if (auto jobs = store_->jobs_with_status("running"); jobs.ok()) {
+    for (const auto& j : *jobs) out.running[j.agent_id].push_back(j.id);
+  }
+  return out;
+}
+
+Json Controller::agent_json(const AgentRecord& a, const AgentActivity& activity) {
   int64_t seen = a.last_seen_at;
   if (auto it = last_seen_.find(a.id); it != last_seen_.end()) seen = std::max(seen, it->second);
-  bool waiting = false;
-  for (const auto& w : poll_waiters_) {
-    if (w.agent_id == a.id) waiting = true;
-  }
+  bool waiting = activity.waiting.count(a.id) > 0;
   Json running = Json::array();
-  if (auto jobs = store_->jobs_with_status("running"); jobs.ok()) {
-    for (const auto& j : *jobs) {
-      if (j.agent_id == a.id) running.push_back(j.id);
-    }
-  }
+  if (auto it = activity.running.find(a.id); it != activity.running.end()) running = it->second;
   return Json{{"id", a.id},
               {"name", a.name},
               {"labels", a.labels},
@@ -73,6 +75,10 @@ Json Controller::job_json(const JobRecord& j, const std::string& project_name) {
   Json duration = nullptr;
   if (j.started_at && j.finished_at && j.finished_at >= j.started_at) {
     duration = static_cast<double>(j.finished_at - j.started_at) / 1000.0;
+  }
+  Json queued = nullptr;
+  if (j.attempt > 0 && j.started_at && j.queued_at && j.started_at >= j.queued_at) {
+    queued = static_cast<double>(j.started_at - j.queued_at) / 1000.0;
   }
   Json artifacts = nullptr;
   if (!j.artifact_digest.empty()) {
@@ -105,6 +111,7 @@ Json Controller::job_json(const JobRecord& j, const std::string& project_name) {
               {"started_at", time_json(j.started_at)},
               {"finished_at", time_json(j.finished_at)},
               {"duration_seconds", std::move(duration)},
+              {"queued_duration_seconds", std::move(queued)},
               {"log_size", log_size},
               {"artifacts", std::move(artifacts)}};
 }

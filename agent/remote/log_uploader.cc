@@ -82,11 +82,20 @@ void LogUploader::run(std::stop_token stop) {
       continue;
     }
     if (written_ - acked_ < options_.max_chunk && !closed_) {
-      // Gather a little more output before sending a small chunk.
-      cv_.wait_for(lock, stop, options_.flush_interval,
-                   [&] { return written_ - acked_ >= options_.max_chunk || closed_; });
-      if (stop.stop_requested()) break;
+      // Output after a quiet spell (a job's first line, a line after a pause) goes at once;
+      // while output keeps coming, a partial chunk goes at most once per flush_interval, so
+      // a chatty job is not one request per line.
+      auto since = std::chrono::steady_clock::now() - last_send_;
+      if (since < options_.flush_interval) {
+        cv_.wait_for(lock, stop,
+                     std::chrono::duration_cast<std::chrono::milliseconds>(
+                         options_.flush_interval - since) +
+                         std::chrono::milliseconds(1),
+                     [&] { return written_ - acked_ >= options_.max_chunk || closed_; });
+        if (stop.stop_requested()) break;
+      }
     }
+    last_send_ = std::chrono::steady_clock::now();
     uint64_t offset = acked_;
     size_t size = static_cast<size_t>(std::min<uint64_t>(written_ - acked_, options_.max_chunk));
     uint64_t written = written_;

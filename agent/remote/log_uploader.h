@@ -8,6 +8,7 @@
 // write() and finish() may be called from different threads; finish() once.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -42,8 +43,10 @@ class LogAppender {
 };
 
 struct LogUploaderOptions {
-  size_t max_chunk = 256 * 1024;
-  // A partial chunk is sent after this long, so a job's output shows up live.
+  // Fast output goes in chunks this large: fewer round trips (the controller takes up to 8 MiB).
+  size_t max_chunk = 1024 * 1024;
+  // Output after a quiet spell of this long is sent at once; while output keeps coming, a
+  // partial chunk goes at most this often, so a job's output shows up live.
   std::chrono::milliseconds flush_interval{200};
   BackoffPolicy backoff;
   // The wait between retries; tests pass one that does not sleep.
@@ -95,6 +98,7 @@ class LogUploader {
   std::condition_variable_any cv_;
   uint64_t written_ = 0;
   uint64_t acked_ = 0;
+  std::chrono::steady_clock::time_point last_send_{};  // when the last append started
   bool closed_ = false;
   std::optional<Error> failure_;
   Sha256 sha_;

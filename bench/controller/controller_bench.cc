@@ -4,14 +4,19 @@
 //   gantry_bench_controller trigger --url U --admin-token T --project P [--runs N]
 //       N times: POST /api/v1/pipelines, then follow the first job's log (GET …/log?wait=30)
 //       until its first complete line has arrived, then wait for the pipeline to finish.
-//       Needs one idle `gantry agent`. Prints "first_byte_ms first_line_ms finish_ms job_id pipeline_id"
-//       per run.
+//       Needs one idle `gantry agent`. Prints per run
+//       "first_byte_ms first_line_ms finish_ms job_id pipeline_id trigger_ms lease_ms":
+//       trigger_ms is the POST's own time (git and planning on the controller), lease_ms when
+//       the agent got the job (trigger_ms + the job's queued_duration_seconds), so
+//       first_line_ms - lease_ms is the agent's part: checkout, container, first upload.
 //   gantry_bench_controller ingest --url U --admin-token T --registration-token R --project P
 //                                  [--megabytes N] [--chunk BYTES]
 //       Registers a fake agent, takes the job of a freshly triggered pipeline, appends N MB of
 //       log lines in chunks at byte offsets (the agent's protocol; default chunk = the agent's
-//       LogUploader chunk, 256 KiB), then reports the job finished with the log's size and
-//       SHA-256. No real agent may be polling. Prints "bytes seconds mb_per_s job_id".
+//       LogUploader chunk, 1 MiB), then reports the job finished with the log's size and
+//       SHA-256 (computed after the timed appends: the driver's hashing would otherwise take
+//       CPU from the controller on a small machine). No real agent may be polling. Prints
+//       "bytes seconds mb_per_s job_id".
 //   gantry_bench_controller seed --url U --admin-token T --project P --pipelines N [--cancel]
 //       Triggers N pipelines (and cancels each when --cancel), for the read benchmarks.
 // Exit 0 on success; errors name the call that failed.
@@ -22,6 +27,7 @@
 #include <cstring>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/digest.h"
@@ -129,6 +135,7 @@ int run_trigger(const std::map<std::string, std::string>& f) {
   for (long i = 0; i < runs; ++i) {
     auto t0 = Clock::now();
     Json p = trigger(api, project);
+    double trigger_ms = ms_since(t0);
     if (p.value("status", "") == "failed") die("pipeline failed to plan: " + p.dump());
     if (!p["jobs"].is_array() || p["jobs"].empty()) die("pipeline has no jobs: " + p.dump());
     long long job = p["jobs"][0]["id"].get<long long>();
@@ -167,7 +174,10 @@ int run_trigger(const std::map<std::string, std::string>& f) {
     }
     double finish = ms_since(t0);
     if (status != "success") die("pipeline " + std::to_string(pipeline) + " ended " + status);
-    std::printf("%.2f %.2f %.2f %lld %lld\n", first_byte, first_line, finish, job, pipeline);
+    Json j = api.json("GET", "/api/v1/jobs/" + std::to_string(job));
+    double queued_ms = j.value("queued_duration_seconds", 0.0) * 1000.0;
+    std::printf("%.2f %.2f %.2f %lld %lld %.2f %.2f\n", first_byte, first_line, finish, job,
+                pipeline, trigger_ms, trigger_ms + queued_ms);
     std::fflush(stdout);
   }
   return 0;
@@ -179,7 +189,7 @@ int run_ingest(const std::map<std::string, std::string>& f) {
   Api agent(url, need(f, "--registration-token"));
   std::string project = need(f, "--project");
   long megabytes = number(f, "--megabytes", 500);
-  long chunk = number(f, "--chunk", 256 * 1024);
+  long chunk = number(f, "--chunk", 1024 * 1024);
 
   Json reg = agent.json("POST", "/api/v1/agent/register", Json{{"name", "bench-ingest"}});
   agent.set_token(reg["token"].get<std::string>());
@@ -204,20 +214,22 @@ int run_ingest(const std::map<std::string, std::string>& f) {
   block.resize(static_cast<size_t>(chunk));
   uint64_t total = static_cast<uint64_t>(megabytes) * 1000 * 1000;
   uint64_t offset = 0;
-  Sha256 sha;
   auto t0 = Clock::now();
   while (offset < total) {
     size_t n = static_cast<size_t>(std::min<uint64_t>(block.size(), total - offset));
-    std::string data = block.substr(0, n);
     auto r = agent.call("POST",
                         jp + "/log?attempt=" + std::to_string(attempt) +
                             "&offset=" + std::to_string(offset),
-                        data, "application/octet-stream");
+                        block.substr(0, n), "application/octet-stream");
     if (r.status != 200) die("append at offset " + std::to_string(offset) + ": " + r.body);
-    sha.update(data);
     offset += n;
   }
   double seconds = ms_since(t0) / 1000.0;
+  Sha256 sha;
+  for (uint64_t at = 0; at < offset; at += block.size()) {
+    sha.update(std::string_view(block).substr(0, static_cast<size_t>(std::min<uint64_t>(
+                                                     block.size(), offset - at))));
+  }
 
   schema::JobResult result;
   result.status = schema::JobStatus::kSuccess;

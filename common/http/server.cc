@@ -103,6 +103,8 @@ class Session : public std::enable_shared_from_this<Session> {
     error_code ec;
     auto ep = stream_.socket().remote_endpoint(ec);
     if (!ec) remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
+    // Responses go out whole, or as chunks of a stream that should not wait for an ACK.
+    stream_.socket().set_option(tcp::no_delay(true), ec);
   }
 
   void start() {

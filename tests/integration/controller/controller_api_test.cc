@@ -840,6 +840,131 @@ two:
   }
 }
 
+// Waits (a guard against a hang, not a timing check) until `done` holds.
+template <typename Pred>
+bool eventually(Pred done) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+// Many idle agents cost the controller no database work per poll: the held polls share one
+// read of the pending jobs. A job that becomes pending then goes to exactly one of them; the
+// others keep waiting.
+TEST_F(ControllerApiTest, HeldPollsShareOneScanAndOneJobWakesExactlyOnePoll) {
+  std::string repo = make_repo(dir_, "repo", {{".gantry-ci.yml", "job:\n  script: [x]\n"}});
+  create_project("demo", repo);
+  constexpr int kPolls = 24;
+  std::vector<std::unique_ptr<FakeAgent>> agents;
+  for (int i = 0; i < kPolls; ++i) agents.push_back(register_agent());
+  Controller& c = daemon_->controller();
+  uint64_t scans_before = c.dispatch_stats().job_scans;
+  std::vector<std::optional<Json>> leases(kPolls);
+  std::atomic<int> answered{0};
+  std::vector<std::thread> polls;
+  for (int i = 0; i < kPolls; ++i) {
+    polls.emplace_back([&, i] {
+      leases[static_cast<size_t>(i)] = agents[static_cast<size_t>(i)]->poll(30);
+      ++answered;
+    });
+  }
+  ASSERT_TRUE(eventually([&] { return c.dispatch_stats().waiting_polls == kPolls; }));
+  EXPECT_LE(c.dispatch_stats().job_scans - scans_before, 1u)
+      << "each held poll read the pending jobs again";
+  EXPECT_EQ(answered.load(), 0);
+
+  int64_t id = trigger("demo");  // the job is leased before this returns
+  EXPECT_EQ(c.dispatch_stats().waiting_polls, static_cast<size_t>(kPolls - 1));
+  bool one = eventually([&] { return answered.load() == 1; });
+  int64_t job = pipeline(id).at("jobs")[0].value("id", int64_t{0});
+  daemon_->stop();  // the rest are answered 204
+  for (auto& t : polls) t.join();
+  ASSERT_TRUE(one);
+  int got = 0;
+  for (const auto& l : leases) {
+    if (!l) continue;
+    ++got;
+    EXPECT_EQ(l->at("job_id").get<int64_t>(), job);
+  }
+  EXPECT_EQ(got, 1);
+}
+
+// An agent that keeps its lease with heartbeats but never reports: the controller fails the
+// attempt once its timeout and the grace have passed, and refuses the attempt's later calls.
+TEST_F(ControllerApiTest, WedgedAgentsJobFailsWithJobExecutionTimeoutOnTheController) {
+  std::string repo = make_repo(dir_, "repo", {{".gantry-ci.yml",
+                                               "job:\n  timeout: 10 minutes\n  script: [x]\n"}});
+  create_project("demo", repo);
+  int64_t id = trigger("demo");
+  auto agent = register_agent();
+  auto lease = agent->poll(0);
+  ASSERT_TRUE(lease);
+  EXPECT_EQ(lease->at("spec").value("default_timeout_seconds", 0), 3600);
+  int64_t job = lease->at("job_id").get<int64_t>();
+  auto heartbeat = [&] {
+    return agent->api().call("POST", "/api/v1/agent/jobs/" + std::to_string(job) + "/heartbeat",
+                             agent->token(), Json{{"attempt", 1}}.dump());
+  };
+  ASSERT_EQ(agent->append(job, 1, 0, "working\n").status, 200);
+  // 10 minutes of timeout + 10 of grace, in heartbeats 50 s apart (the lease is 60 s).
+  for (int step = 1; step <= 23; ++step) {
+    clock_offset_ms_ += 50'000;
+    ASSERT_EQ(heartbeat().status, 200) << "step " << step;
+    daemon_->controller().tick();
+  }
+  EXPECT_EQ(pipeline(id).at("jobs")[0].value("status", ""), "running");  // 1,150 s: not yet
+  clock_offset_ms_ += 50'000;
+  daemon_->controller().tick();
+  Json p = pipeline(id);
+  EXPECT_EQ(p.value("status", ""), "failed");
+  EXPECT_EQ(p.at("jobs")[0].value("status", ""), "failed");
+  EXPECT_EQ(p.at("jobs")[0].value("failure_reason", ""), "job_execution_timeout");
+  EXPECT_EQ(p.at("jobs")[0].value("log_size", 0u), 8u);
+  // The wedged agent hears of it at its next heartbeat and stops; nothing else is taken.
+  Reply hb = heartbeat();
+  EXPECT_EQ(hb.status, 409);
+  EXPECT_EQ(hb.body.value("code", ""), "stale_attempt");
+  Reply late = agent->append(job, 1, 8, "more\n");
+  EXPECT_EQ(late.status, 409);
+  EXPECT_EQ(late.body.value("code", ""), "stale_attempt");
+  Reply fin = agent->finish(job, 1, "working\n", schema::JobStatus::kSuccess, 0);
+  EXPECT_EQ(fin.status, 409) << fin.raw;
+  EXPECT_EQ(pipeline(id).at("jobs")[0].value("status", ""), "failed");
+}
+
+// A timed-out job with `retry: when: stuck_or_timeout_failure` is queued again instead.
+TEST_F(ControllerApiTest, ControllerTimeoutIsRetriedUnderStuckOrTimeoutFailure) {
+  std::string repo = make_repo(
+      dir_, "repo",
+      {{".gantry-ci.yml",
+        "job:\n  timeout: 1 minute\n  retry:\n    max: 1\n    when: stuck_or_timeout_failure\n"
+        "  script: [x]\n"}});
+  create_project("demo", repo);
+  int64_t id = trigger("demo");
+  auto agent = register_agent();
+  auto lease = agent->poll(0);
+  ASSERT_TRUE(lease);
+  int64_t job = lease->at("job_id").get<int64_t>();
+  for (int step = 1; step <= 14; ++step) {  // 60 s + 600 s grace, 50 s at a time
+    clock_offset_ms_ += 50'000;
+    ASSERT_EQ(agent->api()
+                  .call("POST", "/api/v1/agent/jobs/" + std::to_string(job) + "/heartbeat",
+                        agent->token(), Json{{"attempt", 1}}.dump())
+                  .status,
+              200);
+    daemon_->controller().tick();
+  }
+  EXPECT_EQ(pipeline(id).at("jobs")[0].value("status", ""), "pending");
+  auto again = agent->poll(0);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->at("attempt").get<int>(), 2);
+  agent->run(*again);
+  EXPECT_EQ(pipeline(id).value("status", ""), "success");
+}
+
 // `gantry controller` as a process: started, SIGKILLed mid-job, started again on its port.
 class ControllerProcess {
  public:

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
 #include <deque>
 #include <mutex>
 
@@ -231,6 +232,39 @@ TEST(LogUploaderTest, ResendFromAfterFinishRestoresALostTail) {
   EXPECT_EQ(log.log, "0123456789");
   EXPECT_EQ(again->sha256, first->sha256);
   EXPECT_FALSE((*up)->resend_from(11).ok());
+}
+
+// A job's first output goes up at once, not after the flush interval: with an interval of an
+// hour the first line still arrives (the wait below is a guard against a hang, not a timing
+// check). Output right after it is batched until the interval or finish().
+TEST(LogUploaderTest, FirstOutputGoesAtOnceAndLaterOutputWaitsForTheInterval) {
+  struct SignallingLog : FakeLog {
+    Result<AppendReply> append(uint64_t offset, std::string_view data) override {
+      auto r = FakeLog::append(offset, data);
+      cv.notify_all();
+      return r;
+    }
+    std::condition_variable cv;
+  } log;
+  testing::TempDir dir;
+  Waits waits;
+  LogUploaderOptions o = fast_options(waits, 1 << 20);
+  o.flush_interval = std::chrono::hours(1);
+  auto up = LogUploader::start(dir.file("spool"), log, o);
+  ASSERT_TRUE(up.ok());
+  ASSERT_TRUE((*up)->write("$ echo first\n").ok());
+  {
+    std::unique_lock lock(log.mu);
+    ASSERT_TRUE(log.cv.wait_for(lock, std::chrono::seconds(60),
+                                [&] { return log.log == "$ echo first\n"; }))
+        << "the first line waited for the flush interval";
+  }
+  ASSERT_TRUE((*up)->write("first\n").ok());
+  auto summary = (*up)->finish();
+  ASSERT_TRUE(summary.ok()) << summary.error().message();
+  std::lock_guard lock(log.mu);
+  EXPECT_EQ(log.log, "$ echo first\nfirst\n");
+  EXPECT_EQ(log.calls, 2);
 }
 
 }  // namespace

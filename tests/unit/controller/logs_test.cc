@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "common/digest.h"
+#include "common/file.h"
 #include "tests/support/temp_dir.h"
 
 namespace gantry::controller {
@@ -109,6 +110,69 @@ TEST(LogStoreTest, UnderTheCapTheLogIsWhole) {
   auto sha = logs.sha256(4, 1);
   ASSERT_TRUE(sha.ok());
   EXPECT_EQ(*sha, sha256_hex(std::string(600, 'x') + std::string(300, 'y')));
+}
+
+// Past the cap the tail rolls over in segments: a full one starts the next and the one before
+// it goes, so at most two tail files exist and nothing is copied. Reads and a reopened store see
+// the same log.
+TEST(LogStoreTest, TailRollsOverInSegmentsAndReadsTheSameAfterReopening) {
+  testing::TempDir dir;
+  std::string all;
+  auto read_all = [](LogStore& logs) {
+    std::string got;
+    uint64_t at = 0;
+    for (int guard = 0; guard < 1000; ++guard) {
+      auto r = logs.read(6, 1, at, 7);  // small reads cross segment boundaries
+      EXPECT_TRUE(r.ok());
+      if (!r.ok() || r->data.empty()) break;
+      got += r->data;
+      at = r->next_offset;
+    }
+    return got;
+  };
+  std::string before;
+  {
+    LogStore logs(dir.path(), 100);  // head 50, tail segments of 50
+    for (int i = 0; i < 60; ++i) {
+      std::string chunk = "l" + std::to_string(100 + i) + "\n";  // 5 bytes
+      auto r = logs.append(6, 1, all.size(), chunk);
+      ASSERT_TRUE(r.ok()) << r.error().message();
+      ASSERT_TRUE(r->accepted);
+      all += chunk;
+      auto files = list_dir(dir.file("6"));
+      ASSERT_TRUE(files.ok());
+      EXPECT_LE(files->size(), 3u);  // the head and at most two tail segments
+    }
+    before = read_all(logs);
+    EXPECT_EQ(before.substr(0, 50), all.substr(0, 50));
+    EXPECT_EQ(before.substr(before.size() - 50), all.substr(all.size() - 50));
+    size_t marker = before.find("bytes cut from the middle");
+    ASSERT_NE(marker, std::string::npos);
+    // What follows the marker is a contiguous suffix of the log.
+    std::string kept = before.substr(before.find('\n', marker) + 1);
+    EXPECT_EQ(all.substr(all.size() - kept.size()), kept);
+    EXPECT_GE(kept.size(), 50u);
+  }
+  LogStore again(dir.path(), 100);
+  EXPECT_EQ(*again.size(6, 1), all.size());
+  EXPECT_EQ(read_all(again), before);
+  ASSERT_TRUE(again.append(6, 1, all.size(), "end\n")->accepted);
+}
+
+// A log trimmed by an older gantry (one tail file, rewritten under a new offset) whose crash
+// left the old tail beside the new one: the overlapping old one is dropped.
+TEST(LogStoreTest, OverlappingLeftoverTailIsDroppedOnOpen) {
+  testing::TempDir dir;
+  ASSERT_TRUE(make_dirs(dir.file("8")).ok());
+  ASSERT_TRUE(write_file(dir.file("8/1.log"), std::string(50, 'h')).ok());
+  ASSERT_TRUE(write_file(dir.file("8/1.tail.50"), std::string(80, 'o')).ok());  // 50..130
+  ASSERT_TRUE(write_file(dir.file("8/1.tail.90"), std::string(40, 't')).ok());  // 90..130
+  LogStore logs(dir.path(), 100);
+  EXPECT_EQ(*logs.size(8, 1), 130u);
+  EXPECT_FALSE(path_exists(dir.file("8/1.tail.50")));
+  auto r = logs.read(8, 1, 90, 100);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->data, std::string(40, 't'));
 }
 
 }  // namespace

@@ -152,6 +152,35 @@ TEST(StoreTest, PipelineListFiltersAndPages) {
   EXPECT_EQ(store->unfinished_pipeline_ids()->size(), 3u);
 }
 
+// The dispatcher's cached view of pending jobs is current while this count is unchanged: every
+// write of a job must move it, and nothing else needs to.
+TEST(StoreTest, JobWritesCountEveryWriteOfAJob) {
+  testing::TempDir dir;
+  auto store = std::move(Store::open(dir.file("g.db"))).value();
+  ProjectRecord p;
+  p.name = "demo";
+  p.repo_url = "/r";
+  int64_t project = *store->create_project(p);
+  uint64_t before = store->job_writes();
+  PipelineRecord pl;
+  pl.project_id = project;
+  std::vector<JobRecord> jobs(1);
+  jobs[0].project_id = project;
+  jobs[0].name = "job";
+  ASSERT_TRUE(store->create_pipeline(pl, jobs).ok());
+  uint64_t created = store->job_writes();
+  EXPECT_GT(created, before);
+  AgentRecord a;
+  a.name = "a";
+  a.token_hash = "h";
+  ASSERT_TRUE(store->create_agent(a).ok());
+  ASSERT_TRUE(store->list_pipelines({}).ok());
+  EXPECT_EQ(store->job_writes(), created);  // reads and other records do not count
+  jobs[0].status = "pending";
+  ASSERT_TRUE(store->update_job(jobs[0]).ok());
+  EXPECT_GT(store->job_writes(), created);
+}
+
 TEST(StoreTest, AgentsByTokenHash) {
   testing::TempDir dir;
   auto store = std::move(Store::open(dir.file("g.db"))).value();
