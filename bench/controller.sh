@@ -5,9 +5,7 @@
 # `script: [echo first]`, then measures:
 #   1. trigger -> first log line: POST /api/v1/pipelines until the first job's first line is
 #      readable through GET /api/v1/jobs/{id}/log, one idle `gantry agent` long-polling
-#      (--network none); --runs N times, median and p90, split into the controller's part
-#      (trigger -> lease: the POST, then the job's queued_duration) and the agent's (lease ->
-#      first line: checkout, container, first upload). Beside it, the container alone:
+#      (--network none); --runs N times, median and p90. Beside it, the container alone:
 #      `gantry container run --rm --network none` of the same image and command.
 #   2. log ingestion: a fake agent appends --log-mb MB to one job's log through
 #      POST /api/v1/agent/jobs/{id}/log in the agent's 1 MiB chunks (build/bench driver).
@@ -23,6 +21,7 @@
 #   bench/controller.sh [--runs N] [--log-mb N] [--idle-agents N] [--wrk-seconds S]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 build=${BUILD_DIR:-build}
 runs=20
 log_mb=500
@@ -71,17 +70,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The image: busybox with its applet links (as bench/pipeline_overhead.sh makes it).
+# The image: busybox with its applet links.
 rootfs="$work/rootfs"
-mkdir -p "$rootfs"/{bin,proc,sys,dev,tmp,etc,root}
-chmod 1777 "$rootfs/tmp"
-cp /bin/busybox "$rootfs/bin/busybox"
-for applet in $("$rootfs/bin/busybox" --list); do
-  [ "$applet" = busybox ] || ln -sf busybox "$rootfs/bin/$applet"
-done
-printf 'root:x:0:0:root:/root:/bin/sh\n' >"$rootfs/etc/passwd"
-printf 'root:x:0:\n' >"$rootfs/etc/group"
-"$gantry" --root "$work/agent" image import "$rootfs" bench.local/busybox:latest >/dev/null
+import_busybox_image "$gantry" "$work/agent" bench.local/busybox:latest "$rootfs"
 
 # The repository: a bare repo with one commit of the pipeline.
 git init -q -b main "$work/src"
@@ -142,9 +133,6 @@ median_p90() {
 read -r line_med line_p90 < <(median_p90 2 "$work/trigger.ms")
 read -r byte_med byte_p90 < <(median_p90 1 "$work/trigger.ms")
 read -r done_med done_p90 < <(median_p90 3 "$work/trigger.ms")
-read -r lease_med lease_p90 < <(median_p90 7 "$work/trigger.ms")
-awk '{printf "%.2f\n", $2 - $7}' "$work/trigger.ms" >"$work/agent_part.ms"
-read -r agent_med agent_p90 < <(median_p90 1 "$work/agent_part.ms")
 read -r ctr_med ctr_p90 < <(median_p90 1 "$work/container.ms")
 
 # 3. API reads: 100 pipelines (the trigger runs' and the ingest's, the rest triggered and
@@ -202,8 +190,6 @@ echo "| trigger → first log line, median / p90 ($runs runs, 1 idle agent) | $l
 echo "| trigger → first log byte, median / p90 | $byte_med / $byte_p90 ms | |"
 echo "| container alone (\`gantry container run --rm\`), median / p90 | $ctr_med / $ctr_p90 ms | |"
 echo "| trigger → first line minus container, medians | $(awk -v a="$line_med" -v b="$ctr_med" 'BEGIN {printf "%.1f", a-b}') ms | < 100 ms |"
-echo "| controller's part: trigger → lease (POST + queued), median / p90 | $lease_med / $lease_p90 ms | |"
-echo "| agent's part: lease → first line (checkout, container, upload), median / p90 | $agent_med / $agent_p90 ms | |"
 echo "| trigger → pipeline finished, median / p90 | $done_med / $done_p90 ms | |"
 echo "| log ingestion, $(( ingest_bytes / 1000000 )) MB in 1 MiB chunks | $ingest_mbs MB/s ($ingest_s s; controller CPU $ingest_cpu s) | > 100 MB/s |"
 echo "| GET /api/v1/pipelines (100), wrk -t2 -c16 | $list_rps req/s, p99 $list_p99 ms | |"

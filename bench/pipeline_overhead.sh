@@ -10,6 +10,7 @@
 #   bench/pipeline_overhead.sh [--jobs-count N] [--no-podman]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 build=${BUILD_DIR:-build}
 count=20
 podman=1
@@ -37,15 +38,7 @@ trap cleanup EXIT
 
 # The image: busybox with its applet links.
 rootfs="$work/rootfs"
-mkdir -p "$rootfs"/{bin,proc,sys,dev,tmp,etc,root}
-chmod 1777 "$rootfs/tmp"
-cp /bin/busybox "$rootfs/bin/busybox"
-for applet in $("$rootfs/bin/busybox" --list); do
-  [ "$applet" = busybox ] || ln -sf busybox "$rootfs/bin/$applet"
-done
-printf 'root:x:0:0:root:/root:/bin/sh\n' >"$rootfs/etc/passwd"
-printf 'root:x:0:\n' >"$rootfs/etc/group"
-"$gantry" --root "$work/state" image import "$rootfs" bench.local/busybox:latest >/dev/null
+import_busybox_image "$gantry" "$work/state" bench.local/busybox:latest "$rootfs"
 
 # The pipeline: N jobs of `true` in one stage.
 project="$work/project"
