@@ -26,6 +26,7 @@
 #include "common/digest.h"
 #include "common/file.h"
 #include "common/logging.h"
+#include "common/scratch_file.h"
 #include "common/time_format.h"
 #include "common/unique_fd.h"
 
@@ -572,8 +573,8 @@ Result<ContainerExit> JobRun::run_script(const std::string& phase,
                                          Clock::time_point deadline, std::stop_token stop,
                                          std::optional<std::chrono::milliseconds> stop_grace) {
   std::string script_name = phase + ".sh";
-  GANTRY_TRY(write_file_atomic(join_path(scripts_host_, script_name),
-                               render_script(commands, project_dir_), 0755));
+  GANTRY_TRY(write_scratch_file(join_path(scripts_host_, script_name),
+                                render_script(commands, project_dir_), 0755));
   std::string scripts_dir = project_dir_ + ".tmp";
   ContainerConfig cfg;
   cfg.image = image_;

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstring>
 
+#include "common/scratch_file.h"
 #include "common/unique_fd.h"
 
 namespace gantry {
@@ -91,7 +92,9 @@ Result<std::string> read_file(const std::string& path) {
   return out;
 }
 
-Status write_file_atomic(const std::string& path, std::string_view data, mode_t mode) {
+namespace {
+
+Status replace_file(const std::string& path, std::string_view data, mode_t mode, bool sync) {
   static std::atomic<unsigned> counter{0};
   std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." +
                     std::to_string(counter.fetch_add(1));
@@ -99,12 +102,24 @@ Status write_file_atomic(const std::string& path, std::string_view data, mode_t 
   if (!fd) return sys_error("create " + quoted(tmp));
   Status st = write_all(fd.get(), data, tmp);
   if (st.ok() && ::fchmod(fd.get(), mode) != 0) st = sys_error("chmod " + quoted(tmp));
-  if (st.ok() && ::fsync(fd.get()) != 0) st = sys_error("fsync " + quoted(tmp));
+  if (st.ok() && sync && ::fsync(fd.get()) != 0) {
+    st = sys_error("fsync " + quoted(tmp));
+  }
   fd.reset();
   if (st.ok() && ::rename(tmp.c_str(), path.c_str()) != 0)
     st = sys_error("rename " + quoted(tmp) + " to " + quoted(path));
   if (!st.ok()) ::unlink(tmp.c_str());
   return st;
+}
+
+}  // namespace
+
+Status write_file_atomic(const std::string& path, std::string_view data, mode_t mode) {
+  return replace_file(path, data, mode, true);
+}
+
+Status write_scratch_file(const std::string& path, std::string_view data, mode_t mode) {
+  return replace_file(path, data, mode, false);
 }
 
 Status write_file(const std::string& path, std::string_view data) {

@@ -64,7 +64,8 @@ Result<pid_t> spawn_in_container(const ExecRequest& request) {
     return Error(ErrorCode::kInvalidArgument,
                  context + ": process.terminal needs a console socket");
   }
-  auto sec_or = prepare_process_security(request.process, request.seccomp);
+  auto sec_or =
+      prepare_process_security(request.process, request.seccomp, request.seccomp_cache_dir);
   if (!sec_or.ok()) return std::move(sec_or).error().with_context(context);
   const ProcessSecurity& security = *sec_or;
   ProcessImage image = make_process_image(request.process);

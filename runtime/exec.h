@@ -20,6 +20,7 @@ struct ExecRequest {
   pid_t init_pid = -1;              // host pid of the container's init
   Process process;                  // args, env, cwd, user, capabilities, rlimits, NNP, terminal
   std::optional<Seccomp> seccomp;   // usually the container's own profile
+  std::string seccomp_cache_dir;    // compiled filters (seccomp/cache.h); "": compile it
   CgroupManager* cgroup = nullptr;  // the container's cgroup to join (null: stay in ours)
   std::string console_socket;       // process.terminal: the pty master goes there
   int stdin_fd = 0;

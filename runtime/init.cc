@@ -43,6 +43,14 @@ void expect_message(SyncType type) {
   if (n != static_cast<ssize_t>(sizeof m) || m.type != type) ::_exit(1);
 }
 
+// Waits until the parent has put us in our cgroup, then makes the cgroup namespace there.
+void enter_cgroup(const LaunchPlan& plan) {
+  expect_message(SyncType::kCgroupJoined);
+  if (plan.unshare_cgroup_ns && ::unshare(CLONE_NEWCGROUP) != 0) {
+    init_fail(InitStep::kUnshareCgroup, errno);
+  }
+}
+
 // Steps 3-5 of runtime/security.h: bounding set, uid/gid switch keeping caps, then the sets.
 void set_user(const InitArgs& a) {
   const CapabilitySet& caps = a.security->caps;
@@ -172,9 +180,6 @@ void run_init(const InitArgs& a) {
       init_fail(InitStep::kSetresuid, errno);
     }
   }
-  if (plan.unshare_cgroup_ns && ::unshare(CLONE_NEWCGROUP) != 0) {
-    init_fail(InitStep::kUnshareCgroup, errno);
-  }
   if (!plan.hostname.empty() &&
       ::sethostname(plan.hostname.data(), plan.hostname.size()) != 0) {
     init_fail(InitStep::kSethostname, errno);
@@ -184,7 +189,7 @@ void run_init(const InitArgs& a) {
     init_fail(InitStep::kSetdomainname, errno);
   }
 
-  prepare_rootfs(plan);
+  prepare_rootfs(plan, enter_cgroup);
   if (a.runtime_hooks) {
     // prestart and createRuntime run in the parent while the container's namespaces and
     // mounts exist and pivot_root has not happened yet.

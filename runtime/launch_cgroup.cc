@@ -2,6 +2,8 @@
 
 #include "common/file.h"
 #include "runtime/cgroups/factory.h"
+#include "runtime/cgroups/resources.h"
+#include "runtime/cgroups/v1.h"
 
 namespace gantry::runtime {
 
@@ -13,6 +15,16 @@ std::string base_name(const std::string& path) {
 }
 
 }  // namespace
+
+CgroupLayout layout_to_join(const CgroupLayout& layout, const Resources& resources) {
+  if (layout.mode == CgroupLayout::Mode::kV2) return layout;
+  auto writes = plan_v1_writes(resources);
+  if (!writes.ok()) return layout;
+  CgroupLayout out = layout;
+  out.v1 = v1_hierarchies_to_join(layout.v1, *writes);
+  out.unified_mount.clear();
+  return out;
+}
 
 PlanHost plan_host_for(const CgroupLayout& layout, const std::string& path) {
   PlanHost host;
@@ -35,7 +47,8 @@ PlanHost plan_host_for(const CgroupLayout& layout, const std::string& path) {
 
 Result<LaunchCgroup> make_launch_cgroup(const std::string& id, const ContainerSpec& spec) {
   GANTRY_ASSIGN_OR_RETURN(std::string path, resolve_cgroup_path(spec.cgroups_path, id));
-  GANTRY_ASSIGN_OR_RETURN(CgroupLayout layout, detect_cgroup_layout());
+  GANTRY_ASSIGN_OR_RETURN(CgroupLayout host_layout, detect_cgroup_layout());
+  CgroupLayout layout = layout_to_join(host_layout, spec.resources);
   LaunchCgroup out;
   GANTRY_ASSIGN_OR_RETURN(out.manager, make_cgroup_manager(path, layout));
   out.host = plan_host_for(layout, path);

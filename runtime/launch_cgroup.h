@@ -20,6 +20,12 @@ struct LaunchCgroup {
   PlanHost host;  // cgroup version and the container's cgroup dirs per hierarchy
 };
 
+// PURE: the part of `layout` a new container with `resources` joins: on a v1 or hybrid host the
+// hierarchies v1_hierarchies_to_join() picks and not the hybrid cgroup2 mount; a v2 layout
+// unchanged. Resources that do not plan (bad values) leave the layout whole, for create() to
+// report the error.
+CgroupLayout layout_to_join(const CgroupLayout& layout, const Resources& resources);
+
 // PURE: the PlanHost for the cgroup at `path` on `layout`.
 PlanHost plan_host_for(const CgroupLayout& layout, const std::string& path);
 

@@ -108,6 +108,9 @@ void add_cgroup_mounts(const MountOptions& opts, const std::string& dest, const 
   if (host.cgroup_v2) {
     if (plan.unshare_cgroup_ns || host.cgroup_v1_sources.empty()) {
       // In its own cgroup namespace a fresh cgroup2 mount shows the container's subtree.
+      if (plan.first_cgroup_ns_mount < 0) {
+        plan.first_cgroup_ns_mount = static_cast<int>(plan.mounts.size());
+      }
       plan.mounts.push_back({MountOp::Kind::kMount, "cgroup2", dest, "cgroup2", flags,
                              opts.propagation, false, ""});
     } else {

@@ -106,6 +106,9 @@ struct LaunchPlan {
   bool readonly_root = false;
 
   std::vector<MountOp> mounts;    // in order, after the root
+  // The first of `mounts` that needs the container's cgroup namespace (a fresh cgroup2 mount),
+  // or -1: the child waits until it is in its cgroup before that mount, else after the mounts.
+  int first_cgroup_ns_mount = -1;
   bool setup_dev = false;         // /dev is not bind-mounted: make devices and symlinks
   std::vector<DeviceOp> devices;
   std::vector<SymlinkOp> symlinks;

@@ -19,12 +19,13 @@
 #include "common/file.h"
 #include "common/logging.h"
 #include "common/unique_fd.h"
+#include "runtime/clone_child.h"
+#include "runtime/console.h"
 #include "runtime/hooks.h"
 #include "runtime/init.h"
 #include "runtime/init_hooks.h"
 #include "runtime/launch_cgroup.h"
 #include "runtime/launch_plan.h"
-#include "runtime/console.h"
 #include "runtime/process_image.h"
 #include "runtime/process_security.h"
 #include "runtime/state.h"
@@ -184,7 +185,7 @@ Result<LaunchedContainer> launch_container(const LaunchRequest& request) {
   }
 
   // Before the cgroup exists, so that a bad capability or seccomp profile leaves nothing behind.
-  auto sec_or = prepare_process_security(spec.process, spec.seccomp);
+  auto sec_or = prepare_process_security(spec.process, spec.seccomp, request.seccomp_cache_dir);
   if (!sec_or.ok()) return std::move(sec_or).error().with_context(context);
   const ProcessSecurity& security = *sec_or;
   for (const auto& warning : security.warnings) {
@@ -261,21 +262,26 @@ Result<LaunchedContainer> launch_container(const LaunchRequest& request) {
     if (!st.ok()) return std::move(st).error().with_context(context);
     cleanup.set_cgroup(cg->manager.get());
   }
+  UniqueFd clone_target = cg->manager->open_clone_target();
 
   pid_t pid;
+  bool in_cgroup = false;
   {
     NamespaceJoiner joiner;
     auto st = joiner.join(plan);
     if (!st.ok()) return std::move(st).error().with_context(context);
-    // clone() like fork(): the child runs on a copy of this stack, with its new namespaces.
-    pid = static_cast<pid_t>(::syscall(SYS_clone, plan.clone_flags | SIGCHLD, nullptr, nullptr,
-                                       nullptr, nullptr));
+    // Like fork(): the child runs on a copy of this stack, with its new namespaces.
+    ClonedChild child =
+        clone_child(static_cast<unsigned long>(plan.clone_flags), clone_target.get());
+    pid = child.pid;
     if (pid == 0) {
       ::close(parent_sock.get());
       run_init(args);
     }
     if (pid < 0) return sys_error("clone").with_context(context);
+    in_cgroup = child.in_cgroup;
   }
+  clone_target.reset();
   cleanup.set_pid(pid);
   child_sock.reset();
   fifo.reset();
@@ -286,9 +292,25 @@ Result<LaunchedContainer> launch_container(const LaunchRequest& request) {
     if (st.ok()) st = write_proc_file(pid, "gid_map", id_map(spec.gid_mappings));
     if (!st.ok()) return std::move(st).error().with_context(context);
   }
+  // The child starts on its mounts now; it waits for kCgroupJoined before it needs its cgroup.
   {
-    auto st = cg->manager->add_process(pid);
+    auto st = send_sync(parent_sock.get(), SyncType::kGo);
     if (!st.ok()) return std::move(st).error().with_context(context);
+  }
+  if (!in_cgroup) {
+    auto st = cg->manager->add_process(pid);
+    if (!st.ok()) {
+      // A child that failed on its mounts meanwhile is gone from cgroup.procs' view: its own
+      // error, if it sent one, is the one to report.
+      pollfd p{parent_sock.get(), POLLIN, 0};
+      if (::poll(&p, 1, 0) == 1) {
+        auto m = receive_sync(parent_sock.get());
+        if (m.ok() && m->type == SyncType::kError) {
+          return init_error(*m, &plan, security).with_context(context);
+        }
+      }
+      return std::move(st).error().with_context(context);
+    }
   }
   if (spec.process.oom_score_adj) {
     auto st = write_proc_file(pid, "oom_score_adj", std::to_string(*spec.process.oom_score_adj));
@@ -316,10 +338,9 @@ Result<LaunchedContainer> launch_container(const LaunchRequest& request) {
     }
     hook_state.reset();
   }
-  {
-    auto st = send_sync(parent_sock.get(), SyncType::kGo);
-    if (!st.ok()) return std::move(st).error().with_context(context);
-  }
+  // A child that failed meanwhile has closed its end: its error is waiting below, so a failed
+  // send is not the error to report.
+  (void)send_sync(parent_sock.get(), SyncType::kCgroupJoined);
 
   bool ready = false;
   for (;;) {

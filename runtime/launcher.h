@@ -30,6 +30,7 @@ struct LaunchRequest {
   std::string id;
   ContainerSpec spec;
   std::string state_dir;  // containers/<id>/: exec.fifo lives here
+  std::string seccomp_cache_dir;  // compiled filters (seccomp/cache.h); "": compile every time
   Mode mode = Mode::kRun;
   std::string console_socket;  // AF_UNIX path; the pty master goes there (process.terminal)
   bool init_reaper = false;    // pid 1 is a Gantry reaper; process.args run as its child

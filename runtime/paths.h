@@ -8,6 +8,8 @@
 //       ├── lock                 write-locked (fcntl) by every command that reads-then-changes it
 //       └── exec.fifo            create's init blocks opening it for writing; `start` opens it
 //                                for reading and removes it; gone == started
+//   .seccomp-cache/<16 hex>.json compiled seccomp filters (runtime/seccomp/cache.h), 0700; a
+//                                dot name is never a container id
 //
 // Images (runtime/image/), under the Gantry state root:
 //   <gantry root>/
@@ -41,6 +43,9 @@ inline std::string container_dir(std::string_view runtime_root, std::string_view
 }
 inline std::string state_file(std::string_view container_dir) {
   return join_path(container_dir, "state.json");
+}
+inline std::string seccomp_cache_dir(std::string_view runtime_root) {
+  return join_path(runtime_root, ".seccomp-cache");
 }
 inline std::string lock_file(std::string_view container_dir) {
   return join_path(container_dir, "lock");

@@ -1,9 +1,12 @@
 #include "runtime/process_security.h"
 
+#include "runtime/seccomp/cache.h"
+
 namespace gantry::runtime {
 
 Result<ProcessSecurity> prepare_process_security(const Process& process,
-                                                 const std::optional<Seccomp>& seccomp) {
+                                                 const std::optional<Seccomp>& seccomp,
+                                                 const std::string& seccomp_cache_dir) {
   ProcessSecurity sec;
   GANTRY_ASSIGN_OR_RETURN(sec.caps, compile_capabilities(process.capabilities));
   // compile_capabilities() already drops ambient capabilities that are not both permitted and
@@ -14,7 +17,16 @@ Result<ProcessSecurity> prepare_process_security(const Process& process,
   GANTRY_ASSIGN_OR_RETURN(sec.rlimits, compile_rlimits(process.rlimits));
   sec.no_new_privileges = process.no_new_privileges;
   if (seccomp) {
-    GANTRY_ASSIGN_OR_RETURN(sec.seccomp, compile_seccomp(*seccomp));
+    if (seccomp_cache_dir.empty()) {
+      GANTRY_ASSIGN_OR_RETURN(sec.seccomp, compile_seccomp(*seccomp));
+    } else {
+      GANTRY_ASSIGN_OR_RETURN(CachedSeccomp cached,
+                              compile_seccomp_cached(*seccomp, seccomp_cache_dir));
+      sec.seccomp = std::move(cached.compiled);
+      if (!cached.store_error.empty()) {
+        sec.ignored.push_back("seccomp cache: " + cached.store_error);
+      }
+    }
     if (!sec.seccomp->skipped_syscalls.empty()) {
       std::string names;
       for (const auto& n : sec.seccomp->skipped_syscalls) {

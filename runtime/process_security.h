@@ -29,8 +29,11 @@ struct ProcessSecurity {
 };
 
 // Compiles process.capabilities, process.rlimits and linux.seccomp. Errors name the field:
-// "process.capabilities.bounding[3]: unknown capability 'CAP_FOO'".
+// "process.capabilities.bounding[3]: unknown capability 'CAP_FOO'". With `seccomp_cache_dir`,
+// the filter comes from (and goes to) that cache (seccomp/cache.h); a cache problem is a note
+// in `ignored`, never an error.
 Result<ProcessSecurity> prepare_process_security(const Process& process,
-                                                 const std::optional<Seccomp>& seccomp);
+                                                 const std::optional<Seccomp>& seccomp,
+                                                 const std::string& seccomp_cache_dir = "");
 
 }  // namespace gantry::runtime

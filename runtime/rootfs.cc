@@ -54,7 +54,7 @@ void make_symlink(int root_fd, const char* target, const char* link, int index, 
 
 }  // namespace
 
-void prepare_rootfs(const LaunchPlan& plan) {
+void prepare_rootfs(const LaunchPlan& plan, void (*enter_cgroup)(const LaunchPlan&)) {
   const char* rootfs = plan.rootfs.c_str();
   // Nothing done below may reach the host's mount table.
   if (::mount(nullptr, "/", nullptr, plan.root_propagation, nullptr) != 0) {
@@ -73,11 +73,17 @@ void prepare_rootfs(const LaunchPlan& plan) {
 
   // Devices are created with exactly their configured modes.
   ::umask(0);
+  bool entered = false;
   for (size_t i = 0; i < plan.mounts.size(); ++i) {
+    if (!entered && static_cast<int>(i) == plan.first_cgroup_ns_mount) {
+      enter_cgroup(plan);
+      entered = true;
+    }
     InitStep step = InitStep::kMount;
     int err = apply_mount(root_fd, plan.mounts[i], &step);
     if (err != 0) init_fail(step, err, static_cast<int>(i));
   }
+  if (!entered) enter_cgroup(plan);
   if (plan.setup_dev) {
     for (size_t i = 0; i < plan.devices.size(); ++i) {
       make_device(root_fd, plan.devices[i], static_cast<int>(i));

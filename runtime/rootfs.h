@@ -9,7 +9,10 @@
 namespace gantry::runtime {
 
 // Before pivot_root: root propagation, the root mount, config mounts, devices, symlinks.
-void prepare_rootfs(const LaunchPlan& plan);
+// `enter_cgroup` runs once, before plan.first_cgroup_ns_mount or else after the mounts and
+// before the devices (the devices cgroup governs mknod); it returns once the child is in its
+// cgroup and its cgroup namespace.
+void prepare_rootfs(const LaunchPlan& plan, void (*enter_cgroup)(const LaunchPlan&));
 
 // pivot_root into the prepared root and detach the old one; cwd becomes "/".
 void pivot_into_rootfs(const LaunchPlan& plan);

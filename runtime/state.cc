@@ -9,6 +9,7 @@
 #include <ctime>
 
 #include "common/file.h"
+#include "common/scratch_file.h"
 #include "runtime/paths.h"
 
 namespace gantry::runtime {
@@ -180,39 +181,10 @@ Result<UniqueFd> StateStore::lock(std::string_view id) const {
   return fd;
 }
 
-namespace {
-
-// write_file_atomic() without its fsync. The state describes processes that a reboot ends, so
-// it need not survive one (runc and crun do not sync theirs either), and on a loaded disk one
-// fsync costs more than the rest of a container's lifecycle.
-Status replace_file(const std::string& path, const std::string& data, mode_t mode) {
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
-  if (!fd) return sys_error("create '" + tmp + "'");
-  size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = ::write(fd.get(), data.data() + off, data.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      Error e = sys_error("write '" + tmp + "'");
-      ::unlink(tmp.c_str());
-      return e;
-    }
-    off += static_cast<size_t>(n);
-  }
-  fd.reset();
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    Error e = sys_error("rename '" + tmp + "' to '" + path + "'");
-    ::unlink(tmp.c_str());
-    return e;
-  }
-  return ok_status();
-}
-
-}  // namespace
-
 Status StateStore::save(const ContainerState& state) const {
-  return replace_file(paths::state_file(dir(state.id)), state_file_json(state).dump(2), 0600);
+  // No fsync: the state describes processes that a reboot ends, so it need not survive one
+  // (runc and crun do not sync theirs either).
+  return write_scratch_file(paths::state_file(dir(state.id)), state_file_json(state).dump(2), 0600);
 }
 
 Result<ContainerState> StateStore::load(std::string_view id) const {
@@ -241,7 +213,8 @@ Result<std::vector<std::string>> StateStore::ids() const {
   GANTRY_ASSIGN_OR_RETURN(auto names, list_dir(root_));
   std::vector<std::string> out;
   for (auto& n : names) {
-    if (is_directory(dir(n))) out.push_back(std::move(n));
+    // Dot names (the seccomp cache) are never container ids.
+    if (!n.empty() && n[0] != '.' && is_directory(dir(n))) out.push_back(std::move(n));
   }
   return out;
 }

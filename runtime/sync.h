@@ -8,10 +8,13 @@
 //   plan, compile seccomp, create cgroup
 //   [setns into joined namespaces, then back]
 //   clone(CLONE_NEW*) ─────────────────────────────▶ blocks in recv()
-//   uid_map/gid_map, cgroup add_process,
-//   oom_score_adj
-//   kGo ───────────────────────────────────────────▶ setns(user), setresuid(0), unshare(cgroup),
-//                                                    hostname, root + config mounts, devices
+//     (clone3 into the cgroup on cgroup2)
+//   uid_map/gid_map
+//   kGo ───────────────────────────────────────────▶ setns(user), setresuid(0), hostname,
+//   cgroup add_process (unless cloned into it),      root + config mounts up to the first that
+//   oom_score_adj, hook state                        needs the cgroup namespace (cgroup2)
+//   kCgroupJoined ─────────────────────────────────▶ unshare(cgroup), the rest of the mounts,
+//                                                    devices
 //            ◀──────────────────────────────────── kRunHooks        (only when the spec has
 //   prestart + createRuntime hooks                                   runtime-side hooks)
 //   kHooksDone ────────────────────────────────────▶ createContainer hooks, pivot_root,
@@ -32,11 +35,14 @@
 namespace gantry::runtime {
 
 enum class SyncType : uint32_t {
-  kGo = 1,         // parent -> child: maps written, child is in its cgroup
+  kGo = 1,         // parent -> child: uid/gid maps written
   kRunHooks = 2,   // child -> parent: namespaces and mounts exist; run runtime-side hooks
   kHooksDone = 3,  // parent -> child
   kReady = 4,      // child -> parent: set up; about to wait on exec.fifo (create) or exec (run)
   kError = 5,      // child -> parent: a step failed
+  // parent -> child: the child is in its cgroup (the first v1 cgroup.procs write waits for an
+  // RCU grace period, some ms, which the child spends on its mounts meanwhile)
+  kCgroupJoined = 6,
 };
 
 // What the child was doing when it failed. The parent turns it into a phrase (step_name()).

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "common/unique_fd.h"
 #include "runtime/container_spec.h"
 
 namespace gantry::runtime {
@@ -43,6 +44,10 @@ class CgroupManager {
   virtual Status update(const Resources& resources) = 0;
   // Moves `pid` into the cgroup.
   virtual Status add_process(pid_t pid) = 0;
+  // After create(): a directory fd of the cgroup for clone3(CLONE_INTO_CGROUP), so that the
+  // container's init starts in it; an empty fd when the cgroup cannot be entered that way (v1
+  // hierarchies) or cannot be opened, and the caller uses add_process().
+  virtual UniqueFd open_clone_target() const { return UniqueFd(); }
   // Pids currently in the cgroup (all of its processes, not only the init).
   virtual Result<std::vector<pid_t>> pids() = 0;
   // Sends `signal` to every process in the cgroup. For SIGKILL, freezes first (or uses

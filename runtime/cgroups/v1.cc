@@ -44,6 +44,19 @@ std::vector<CgroupWrite> order_v1_memory_writes(std::vector<CgroupWrite> writes,
   return writes;
 }
 
+std::vector<CgroupV1Hierarchy> v1_hierarchies_to_join(const std::vector<CgroupV1Hierarchy>& all,
+                                                      const std::vector<CgroupWrite>& writes) {
+  static const char* const kAlways[] = {"freezer", "devices", "memory", "cpuacct", "pids"};
+  std::vector<CgroupV1Hierarchy> out;
+  for (const auto& h : all) {
+    bool join = false;
+    for (const char* c : kAlways) join = join || h.has(c);
+    for (const auto& w : writes) join = join || h.has(w.controller);
+    if (join) out.push_back(h);
+  }
+  return out;
+}
+
 CgroupV1Manager::CgroupV1Manager(std::vector<CgroupV1Hierarchy> hierarchies, std::string path,
                                  std::string unified_mount, CgroupFs* fs)
     : hierarchies_(std::move(hierarchies)),
@@ -61,6 +74,12 @@ std::vector<std::string> CgroupV1Manager::all_dirs() const {
   std::vector<std::string> dirs;
   for (const auto& h : hierarchies_) dirs.push_back(join_path(h.mount_point, path_));
   if (!unified_mount_.empty()) dirs.push_back(join_path(unified_mount_, path_));
+  return dirs;
+}
+
+std::vector<std::string> CgroupV1Manager::existing_dirs() const {
+  std::vector<std::string> dirs = all_dirs();
+  std::erase_if(dirs, [&](const std::string& d) { return !fs_->exists(d); });
   return dirs;
 }
 
@@ -170,7 +189,8 @@ Status CgroupV1Manager::update(const Resources& resources) {
 }
 
 Status CgroupV1Manager::add_process(pid_t pid) {
-  for (const auto& dir : all_dirs())
+  // Of a container made before, or by a runtime that joined other hierarchies: where it is.
+  for (const auto& dir : existing_dirs())
     GANTRY_TRY(fs_->write(dir, "cgroup.procs", std::to_string(pid)));
   return ok_status();
 }
@@ -275,8 +295,8 @@ Result<CgroupUsage> CgroupV1Manager::usage() {
 }
 
 Status CgroupV1Manager::destroy() {
-  std::vector<std::string> dirs = all_dirs();
-  if (first_existing(*fs_, dirs).empty()) return ok_status();
+  std::vector<std::string> dirs = existing_dirs();
+  if (dirs.empty()) return ok_status();
   GANTRY_ASSIGN_OR_RETURN(std::vector<pid_t> left, pids());
   if (!left.empty()) GANTRY_TRY(kill_all(SIGKILL));
   // A cgroup left frozen by pause(): its tasks die only once thawed.

@@ -1,9 +1,9 @@
 // CgroupV1Manager: one container's cgroup on a cgroup v1 host — a directory of the same path in
-// every mounted hierarchy, named ones (name=systemd) included, so the process leaves none of
-// the host's cgroups behind. cpuset dirs get cpus/mems copied from the parent chain; devices
-// get allow/deny rules; kill_all(SIGKILL) freezes with the freezer first; OOM kills come from
-// memory.oom_control. On hybrid hosts it also tracks the process in the cgroup2 mount.
-// Not thread-safe.
+// each hierarchy it is given (the launcher gives the ones v1_hierarchies_to_join() picks; a
+// manager for an existing container is given all and works on those where the cgroup exists).
+// cpuset dirs get cpus/mems copied from the parent chain; devices get allow/deny rules;
+// kill_all(SIGKILL) freezes with the freezer first; OOM kills come from memory.oom_control. On
+// hybrid hosts it also tracks the process in the cgroup2 mount. Not thread-safe.
 #pragma once
 
 #include <string>
@@ -42,6 +42,9 @@ class CgroupV1Manager : public CgroupManager {
   std::string dir_for(const std::string& controller) const;
   // Every directory of this cgroup: one per hierarchy, then the unified one.
   std::vector<std::string> all_dirs() const;
+  // Those of all_dirs() that exist: a manager made from the host's layout (kill, delete, exec
+  // of a running container) finds the hierarchies the container joined this way.
+  std::vector<std::string> existing_dirs() const;
   Status apply(const std::vector<CgroupWrite>& writes);
   Status check_exists() const;
   Status signal_each(int signal);
@@ -52,6 +55,14 @@ class CgroupV1Manager : public CgroupManager {
   std::string unified_mount_;
   CgroupFs* fs_;
 };
+
+// PURE: the hierarchies of `all` that a new container joins: those with freezer (pause, kill
+// without races), devices (device rules), memory, cpuacct and pids (limits, usage, OOM), plus
+// those with a controller that `writes` set (cpu, cpuset, blkio, ... only when limited). In
+// the others (and in a hybrid host's cgroup2 mount) it stays in its runtime's cgroup: each
+// hierarchy joined costs a mkdir, a cgroup.procs write, a bind mount and an rmdir per container.
+std::vector<CgroupV1Hierarchy> v1_hierarchies_to_join(const std::vector<CgroupV1Hierarchy>& all,
+                                                      const std::vector<CgroupWrite>& writes);
 
 // Reorders the memory writes of an update: when the new memory limit is above the current
 // memory+swap limit (or memory+swap becomes unlimited), memsw must be raised first, since the

@@ -1,5 +1,6 @@
 #include "runtime/cgroups/v2.h"
 
+#include <fcntl.h>
 #include <signal.h>
 
 #include <algorithm>
@@ -142,6 +143,11 @@ Status CgroupV2Manager::update(const Resources& resources) {
 
 Status CgroupV2Manager::add_process(pid_t pid) {
   return fs_->write(dir_, "cgroup.procs", std::to_string(pid));
+}
+
+UniqueFd CgroupV2Manager::open_clone_target() const {
+  // A plain open: the fake file systems of the tests are real directories too.
+  return UniqueFd(::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
 }
 
 Result<std::vector<pid_t>> CgroupV2Manager::pids() {

@@ -27,6 +27,7 @@ class CgroupV2Manager : public CgroupManager {
   Status create(const Resources& resources) override;
   Status update(const Resources& resources) override;
   Status add_process(pid_t pid) override;
+  UniqueFd open_clone_target() const override;
   Result<std::vector<pid_t>> pids() override;
   Status kill_all(int signal) override;
   Status freeze() override;

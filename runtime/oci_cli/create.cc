@@ -12,6 +12,7 @@
 #include "runtime/oci_cli/args.h"
 #include "runtime/oci_cli/container.h"
 #include "runtime/oci_config.h"
+#include "runtime/paths.h"
 
 namespace gantry::runtime::oci_cli {
 
@@ -78,6 +79,7 @@ Result<CreatedContainer> create_and_lock(const StateStore& store, const CreateOp
   request.id = options.id;
   request.spec = spec;
   request.state_dir = store.dir(options.id);
+  request.seccomp_cache_dir = paths::seccomp_cache_dir(store.root());
   request.mode = mode == CreateMode::kCreate ? LaunchRequest::Mode::kCreate
                                              : LaunchRequest::Mode::kRun;
   request.console_socket = options.console_socket;

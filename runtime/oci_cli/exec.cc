@@ -10,6 +10,7 @@
 #include "common/file.h"
 #include "runtime/oci_cli/container.h"
 #include "runtime/oci_config.h"
+#include "runtime/paths.h"
 
 namespace gantry::runtime::oci_cli {
 
@@ -120,6 +121,7 @@ Result<int> exec(const RuntimeOptions& rt, const ExecOptions& options) {
                  context + ": the process asks for a terminal: give --console-socket");
   }
   request.seccomp = spec.seccomp;
+  request.seccomp_cache_dir = paths::seccomp_cache_dir(store.root());
   request.cgroup = cgroup.get();
   request.console_socket = options.console_socket;
   auto pid = spawn_in_container(request);

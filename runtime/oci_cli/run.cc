@@ -13,6 +13,7 @@
 
 #include "common/file.h"
 #include "common/logging.h"
+#include "common/scratch_file.h"
 #include "runtime/oci_cli/args.h"
 #include "runtime/oci_cli/container.h"
 
@@ -136,8 +137,10 @@ Result<RunOutcome> run(const RuntimeOptions& rt, const RunOptions& options) {
     if (!options.stats_file.empty() && !u.ok()) {
       written = std::move(u).error().with_context("read usage of container '" + id + "'");
     } else if (!options.stats_file.empty()) {
-      written = write_file_atomic(
-          options.stats_file, usage_json(id, usage, outcome.exit_code, outcome.timed_out).dump(2));
+      // Read once by whoever started us, right after we exit: no fsync.
+      written = write_scratch_file(
+          options.stats_file, usage_json(id, usage, outcome.exit_code, outcome.timed_out).dump(2),
+          0644);
     }
   }
   if (relock.ok()) GANTRY_TRY(destroy_container(store, state, &created.spec));

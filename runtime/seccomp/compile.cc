@@ -217,4 +217,9 @@ std::string libseccomp_version() {
          std::to_string(v->micro);
 }
 
+std::string seccomp_environment() {
+  return "arch=" + std::to_string(seccomp_arch_native()) + " libseccomp=" + libseccomp_version() +
+         " api=" + std::to_string(seccomp_api_get());
+}
+
 }  // namespace gantry::runtime

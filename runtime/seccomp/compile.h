@@ -38,4 +38,9 @@ Result<CompiledSeccomp> compile_seccomp(const Seccomp& seccomp);
 // The libseccomp version this build runs with, "2.5.4", for `gantry version` and errors.
 std::string libseccomp_version();
 
+// What besides the profile decides the compiled program: the native architecture,
+// libseccomp's version and the API level it found in the kernel. Part of the seccomp cache's
+// key (seccomp/cache.h).
+std::string seccomp_environment();
+
 }  // namespace gantry::runtime

@@ -22,6 +22,7 @@
 #include "runtime/cgroups/stats.h"
 #include "runtime/cgroups/v1.h"
 #include "runtime/cgroups/v2.h"
+#include "runtime/clone_child.h"
 
 namespace gantry::runtime {
 namespace {
@@ -396,6 +397,35 @@ TEST_F(CgroupsV2Test, CGROUPS2_TracksAProcess) {
   ASSERT_TRUE(manager_->destroy().ok());
   int status = child.wait();
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+  EXPECT_FALSE(path_exists(dir_));
+}
+
+TEST_F(CgroupsV2Test, CGROUPS2_CloneStartsTheChildInTheCgroup) {
+  ASSERT_TRUE(manager_->create(Resources{}).ok());
+  UniqueFd target = manager_->open_clone_target();
+  ASSERT_TRUE(target);
+  int pipefd[2];
+  ASSERT_EQ(::pipe2(pipefd, O_CLOEXEC), 0);
+  ClonedChild c = clone_child(0, target.get());
+  if (c.pid == 0) {
+    ::close(pipefd[1]);
+    char b;
+    (void)::read(pipefd[0], &b, 1);  // until the parent has looked
+    ::_exit(0);
+  }
+  ::close(pipefd[0]);
+  ASSERT_GT(c.pid, 0);
+  if (c.in_cgroup) {
+    EXPECT_EQ(proc_cgroups(c.pid)[""], path_);  // no cgroup.procs write needed
+  } else {
+    // The kernel refused (before 5.7, or clone3 filtered): the fallback still made the child.
+    EXPECT_NE(proc_cgroups(c.pid)[""], path_);
+  }
+  ::close(pipefd[1]);
+  int status = 0;
+  ASSERT_EQ(::waitpid(c.pid, &status, 0), c.pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  ASSERT_TRUE(manager_->destroy().ok());
   EXPECT_FALSE(path_exists(dir_));
 }
 

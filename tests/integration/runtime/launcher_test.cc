@@ -166,6 +166,29 @@ TEST_F(LauncherTest, ROOT_RunsInItsOwnLimitedCgroup) {
   EXPECT_NE(r.out.find(":pids:/\n"), std::string::npos) << r.out;
 }
 
+TEST_F(LauncherTest, ROOT_JoinsOnlyTheV1HierarchiesItNeeds) {
+  if (!is_directory("/sys/fs/cgroup/freezer") || !is_directory("/sys/fs/cgroup/pids")) {
+    GTEST_SKIP() << "needs cgroup v1 freezer and pids hierarchies";
+  }
+  TestBundle bundle;
+  auto spec = default_spec(bundle, {"sh", "-c", "ls /sys/fs/cgroup; cat /proc/self/cgroup"});
+  ASSERT_RUN(plain, run(spec));
+  for (const char* h : {"freezer", "pids"}) {
+    EXPECT_NE(plain.out.find(std::string(h) + "\n"), std::string::npos) << h << plain.out;
+  }
+  if (is_directory("/sys/fs/cgroup/cpuset")) {
+    EXPECT_EQ(plain.out.find("cpuset\n"), std::string::npos) << plain.out;
+  }
+  if (is_directory("/sys/fs/cgroup/systemd")) {
+    EXPECT_EQ(plain.out.find("systemd\n"), std::string::npos) << plain.out;
+  }
+  if (is_directory("/sys/fs/cgroup/cpuset")) {
+    spec.resources.cpuset_cpus = "0";
+    ASSERT_RUN(limited, run(spec));
+    EXPECT_NE(limited.out.find("cpuset\n"), std::string::npos) << limited.out;
+  }
+}
+
 TEST_F(LauncherTest, ROOT_DefaultSeccompProfileBlocksKeyctl) {
   TestBundle bundle;
   auto spec = default_spec(bundle, {"/payload", "keyctl"});

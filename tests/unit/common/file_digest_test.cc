@@ -4,6 +4,7 @@
 #include "common/digest.h"
 #include "common/file.h"
 #include "common/json.h"
+#include "common/scratch_file.h"
 #include "common/subprocess.h"
 #include "tests/support/temp_dir.h"
 
@@ -22,6 +23,21 @@ TEST(FileTest, AtomicWriteReplacesContentAndLeavesNoTempFiles) {
   ASSERT_EQ(::stat(p.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   EXPECT_EQ(*list_dir(dir.path()), std::vector<std::string>{"state.json"});
+}
+
+TEST(FileTest, ScratchAtomicWriteReplacesContentWithMode) {
+  TempDir dir;
+  std::string p = dir.file("config.json");
+  ASSERT_TRUE(write_scratch_file(p, "one", 0644).ok());
+  ASSERT_TRUE(write_scratch_file(p, "two", 0755).ok());
+  EXPECT_EQ(*read_file(p), "two");
+  struct stat st;
+  ASSERT_EQ(::stat(p.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0755u);
+  EXPECT_EQ(*list_dir(dir.path()), std::vector<std::string>{"config.json"});
+  auto missing = write_scratch_file(dir.file("no/such/dir/f"), "x", 0644);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message().find("no/such/dir/f"), std::string::npos);
 }
 
 TEST(FileTest, ErrorsNameThePath) {

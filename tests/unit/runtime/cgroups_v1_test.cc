@@ -314,6 +314,34 @@ TEST_F(CgroupV1ManagerTest, DestroyKillsWaitsAndRemovesFromEveryHierarchy) {
   }
 }
 
+TEST_F(CgroupV1ManagerTest, ManagerOverEveryHierarchyWorksOnThoseTheContainerJoined) {
+  // The launcher's manager joins a subset; kill, exec and delete later get a manager over the
+  // host's whole layout and must find the container where it is, and only there.
+  auto joined_list = v1_hierarchies_to_join(hierarchies_, {});
+  ASSERT_EQ(joined_list.size(), 5u);  // cpu,cpuacct devices freezer memory pids
+  CgroupV1Manager joined(joined_list, "/gantry/job-1", "", &fs_);
+  ASSERT_TRUE(joined.create(Resources{}).ok());
+  EXPECT_FALSE(path_exists(leaf("cpuset")));
+  EXPECT_FALSE(path_exists(leaf("systemd")));
+  EXPECT_FALSE(path_exists(leaf("unified")));
+
+  auto all = make();
+  ASSERT_TRUE(all.add_process(70).ok());
+  for (const auto& dir : joined.host_paths()) {
+    EXPECT_EQ(fs_.get(dir + "/cgroup.procs"), "70\n") << dir;
+  }
+  EXPECT_FALSE(path_exists(leaf("cpuset")));  // not made by add_process either
+  instant_freezer();
+  fs_.on_kill = [&](pid_t, int) {
+    for (const auto& dir : joined.host_paths()) fs_.put(dir + "/cgroup.procs", "");
+  };
+  ASSERT_TRUE(all.destroy().ok());
+  EXPECT_EQ(fs_.kills(), (std::vector<std::pair<pid_t, int>>{{70, SIGKILL}}));
+  for (const char* h : {"cpu,cpuacct", "devices", "freezer", "memory", "pids"}) {
+    EXPECT_FALSE(path_exists(leaf(h))) << h;
+  }
+}
+
 TEST_F(CgroupV1ManagerTest, DestroyOfMissingCgroupSucceeds) {
   EXPECT_TRUE(make().destroy().ok());
   EXPECT_TRUE(fs_.removed_dirs().empty());

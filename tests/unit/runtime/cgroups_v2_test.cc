@@ -1,6 +1,7 @@
 // CgroupV2Manager over a fixture tree: FakeCgroupFs plays the kernel.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include "common/file.h"
 #include "runtime/cgroups/tree.h"
@@ -330,6 +331,19 @@ TEST_F(CgroupV2ManagerTest, OperationsOnMissingCgroupAreNotFound) {
   EXPECT_EQ(m.freeze().error().code(), ErrorCode::kNotFound);
   EXPECT_EQ(m.usage().error().code(), ErrorCode::kNotFound);
   EXPECT_EQ(m.pids().error().code(), ErrorCode::kNotFound);
+}
+
+TEST_F(CgroupV2ManagerTest, CloneTargetIsTheLeafOnceCreated) {
+  auto m = make();
+  EXPECT_FALSE(m.open_clone_target());  // nothing to clone into yet
+  ASSERT_TRUE(m.create(Resources{}).ok());
+  UniqueFd fd = m.open_clone_target();
+  ASSERT_TRUE(fd);
+  struct stat by_fd, by_path;
+  ASSERT_EQ(::fstat(fd.get(), &by_fd), 0);
+  ASSERT_EQ(::stat(leaf_.c_str(), &by_path), 0);
+  EXPECT_EQ(by_fd.st_ino, by_path.st_ino);
+  EXPECT_EQ(by_fd.st_dev, by_path.st_dev);
 }
 
 }  // namespace
