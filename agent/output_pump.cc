@@ -16,6 +16,7 @@ OutputPump::OutputPump(int read_fd, std::function<void(std::string_view)> sink)
 }
 
 void OutputPump::drain() {
+  std::lock_guard lock(drain_mu_);
   if (!thread_.joinable()) return;
   ended_ = true;
   thread_.join();

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <functional>
+#include <mutex>
 #include <string_view>
 #include <thread>
 
@@ -20,7 +21,7 @@ class OutputPump {
   OutputPump(const OutputPump&) = delete;
   OutputPump& operator=(const OutputPump&) = delete;
 
-  // Reads what is buffered, then stops and joins. Idempotent.
+  // Reads what is buffered, then stops and joins. Idempotent; safe from several threads.
   void drain();
 
  private:
@@ -29,6 +30,7 @@ class OutputPump {
   int fd_;
   std::function<void(std::string_view)> sink_;
   std::atomic<bool> ended_{false};
+  std::mutex drain_mu_;
   std::thread thread_;
 };
 

@@ -423,6 +423,8 @@ Result<size_t> ServiceSet::wait_ready(const std::string& netns_path, Clock::time
     std::string problem;
     if (s.exited) {
       services_[i]->reported = true;  // the health check's warning says it
+      // Its last words first: what it wrote before it died may still be in the pipe.
+      if (s.pump) s.pump->drain();
       std::optional<Result<ContainerExit>> exit;
       {
         std::lock_guard lock(s.mu);
