@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <regex>
 #include <sstream>
@@ -100,6 +101,40 @@ class GantryRunTest : public ::testing::Test {
       return std::regex_replace(line, std::regex(" {2,}"), " ");
     }
     return "";
+  }
+
+  // Runs `gantry run --network none` in the project with its stdout on a pipe and returns what
+  // it printed and its wait status. After each read, `on_output(pid, output so far)` may signal
+  // the run (a test interrupts at the line that proves a container runs).
+  std::pair<std::string, int> run_watching(
+      const std::function<void(pid_t, const std::string&)>& on_output) {
+    int out_pipe[2];
+    EXPECT_EQ(::pipe2(out_pipe, O_CLOEXEC), 0);
+    std::string root = state_->path();
+    std::string cwd = project_.path();
+    pid_t pid = ::fork();
+    EXPECT_GE(pid, 0);
+    if (pid == 0) {
+      ::dup2(out_pipe[1], STDOUT_FILENO);
+      if (::chdir(cwd.c_str()) != 0) ::_exit(127);
+      ::execl(GANTRY_BIN, GANTRY_BIN, "--root", root.c_str(), "run", "--network", "none",
+              static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    ::close(out_pipe[1]);
+    std::string out;
+    char buf[4096];
+    for (;;) {
+      ssize_t n = ::read(out_pipe[0], buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      out.append(buf, static_cast<size_t>(n));
+      on_output(pid, out);
+    }
+    ::close(out_pipe[0]);
+    int status = 0;
+    EXPECT_EQ(::waitpid(pid, &status, 0), pid);
+    return {out, status};
   }
 
   // No container, bundle, mount or runtime state is left under the state root.
@@ -276,37 +311,14 @@ TEST_F(GantryRunTest, ROOT_InterruptCancelsTheRunningJobAndExits130) {
       "stages: [one, two]\n"
       "long:\n  stage: one\n  script:\n    - echo started-long-job\n    - sleep 600\n"
       "after:\n  stage: two\n  script: [echo should-not-run]\n");
-  int out_pipe[2];
-  ASSERT_EQ(::pipe2(out_pipe, O_CLOEXEC), 0);
-  std::string root = state_->path();
-  std::string cwd = project_.path();
-  pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    ::dup2(out_pipe[1], STDOUT_FILENO);
-    if (::chdir(cwd.c_str()) != 0) ::_exit(127);
-    ::execl(GANTRY_BIN, GANTRY_BIN, "--root", root.c_str(), "run", "--network", "none",
-            static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  ::close(out_pipe[1]);
-  std::string out;
-  char buf[4096];
   bool interrupted = false;
-  for (;;) {
-    ssize_t n = ::read(out_pipe[0], buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    out.append(buf, static_cast<size_t>(n));
+  auto [out, status] = run_watching([&](pid_t pid, const std::string& so_far) {
     // The job's own line proves its container runs the script.
-    if (!interrupted && out.find("long  | started-long-job\n") != std::string::npos) {
-      ASSERT_EQ(::kill(pid, SIGINT), 0);
+    if (!interrupted && so_far.find("long  | started-long-job\n") != std::string::npos) {
+      EXPECT_EQ(::kill(pid, SIGINT), 0);
       interrupted = true;
     }
-  }
-  ::close(out_pipe[0]);
-  int status = 0;
-  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  });
   ASSERT_TRUE(interrupted) << out;
   ASSERT_TRUE(WIFEXITED(status)) << out;
   EXPECT_EQ(WEXITSTATUS(status), 130) << out;
@@ -325,41 +337,18 @@ TEST_F(GantryRunTest, ROOT_SecondInterruptStopsTheCanceledJobsAfterScript) {
       "  script:\n    - echo started-long-job\n    - sleep 600\n"
       "  after_script:\n    - echo after-script-started $CI_JOB_STATUS\n    - sleep 600\n"
       "    - echo after-script-finished\n");
-  int out_pipe[2];
-  ASSERT_EQ(::pipe2(out_pipe, O_CLOEXEC), 0);
-  std::string root = state_->path();
-  std::string cwd = project_.path();
-  pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    ::dup2(out_pipe[1], STDOUT_FILENO);
-    if (::chdir(cwd.c_str()) != 0) ::_exit(127);
-    ::execl(GANTRY_BIN, GANTRY_BIN, "--root", root.c_str(), "run", "--network", "none",
-            static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  ::close(out_pipe[1]);
-  std::string out;
-  char buf[4096];
   int signals = 0;
-  for (;;) {
-    ssize_t n = ::read(out_pipe[0], buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    out.append(buf, static_cast<size_t>(n));
-    if (signals == 0 && out.find("long | started-long-job\n") != std::string::npos) {
-      ASSERT_EQ(::kill(pid, SIGINT), 0);
+  auto [out, status] = run_watching([&](pid_t pid, const std::string& so_far) {
+    if (signals == 0 && so_far.find("long | started-long-job\n") != std::string::npos) {
+      EXPECT_EQ(::kill(pid, SIGINT), 0);
       signals = 1;
     }
     // The after_script's own line proves its container runs.
-    if (signals == 1 && out.find("long | after-script-started canceled\n") != std::string::npos) {
-      ASSERT_EQ(::kill(pid, SIGINT), 0);
+    if (signals == 1 && so_far.find("long | after-script-started canceled\n") != std::string::npos) {
+      EXPECT_EQ(::kill(pid, SIGINT), 0);
       signals = 2;
     }
-  }
-  ::close(out_pipe[0]);
-  int status = 0;
-  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  });
   ASSERT_EQ(signals, 2) << out;
   ASSERT_TRUE(WIFEXITED(status)) << out;
   EXPECT_EQ(WEXITSTATUS(status), 130) << out;

@@ -218,6 +218,13 @@ class ControllerApiTest : public ::testing::Test {
     ASSERT_EQ(r.status, 201) << r.raw;
   }
 
+  // Project "demo" whose pipeline is one job (`job: script: [x]`), triggered: the pipeline's id.
+  int64_t trigger_one_job_pipeline() {
+    std::string repo = make_repo(dir_, "repo", {{".gantry-ci.yml", "job:\n  script: [x]\n"}});
+    create_project("demo", repo);
+    return trigger("demo");
+  }
+
   int64_t trigger(const std::string& project) {
     Reply r = admin("POST", "/api/v1/pipelines", Json{{"project", project}});
     EXPECT_EQ(r.status, 201) << r.raw;
@@ -397,9 +404,7 @@ TEST_F(ControllerApiTest, LapsedLeaseRequeuesUnderRetryAndRefusesTheOldAttempt) 
 }
 
 TEST_F(ControllerApiTest, LapsedLeaseWithoutRetryFailsAsAgentLost) {
-  std::string repo = make_repo(dir_, "repo", {{".gantry-ci.yml", "job:\n  script: [x]\n"}});
-  create_project("demo", repo);
-  int64_t id = trigger("demo");
+  int64_t id = trigger_one_job_pipeline();
   auto agent = register_agent();
   auto lease = agent->poll(0);
   ASSERT_TRUE(lease);
@@ -415,9 +420,7 @@ TEST_F(ControllerApiTest, LapsedLeaseWithoutRetryFailsAsAgentLost) {
 }
 
 TEST_F(ControllerApiTest, LeaseThatNoAgentAcknowledgedIsRequeuedNotFailed) {
-  std::string repo = make_repo(dir_, "repo", {{".gantry-ci.yml", "job:\n  script: [x]\n"}});
-  create_project("demo", repo);
-  int64_t id = trigger("demo");
+  int64_t id = trigger_one_job_pipeline();
   auto gone = register_agent();
   ASSERT_TRUE(gone->poll(0));  // handed out, then this agent is never heard of again
   clock_offset_ms_ += 61'000;
@@ -432,9 +435,7 @@ TEST_F(ControllerApiTest, LeaseThatNoAgentAcknowledgedIsRequeuedNotFailed) {
 }
 
 TEST_F(ControllerApiTest, FinishWithAShortLogIsRefusedWithTheStoredSize) {
-  std::string repo = make_repo(dir_, "repo", {{".gantry-ci.yml", "job:\n  script: [x]\n"}});
-  create_project("demo", repo);
-  trigger("demo");
+  trigger_one_job_pipeline();
   auto agent = register_agent();
   auto lease = agent->poll(0);
   ASSERT_TRUE(lease);
@@ -618,9 +619,7 @@ held:
 }
 
 TEST_F(ControllerApiTest, LogFollowerIsAnsweredWhenBytesArrive) {
-  std::string repo = make_repo(dir_, "repo", {{".gantry-ci.yml", "job:\n  script: [x]\n"}});
-  create_project("demo", repo);
-  trigger("demo");
+  trigger_one_job_pipeline();
   auto agent = register_agent();
   auto lease = agent->poll(0);
   ASSERT_TRUE(lease);
@@ -640,9 +639,7 @@ TEST_F(ControllerApiTest, LogFollowerIsAnsweredWhenBytesArrive) {
 }
 
 TEST_F(ControllerApiTest, AFinishedLogReadInPiecesIsCompleteOnlyAtItsEnd) {
-  std::string repo = make_repo(dir_, "repo", {{".gantry-ci.yml", "job:\n  script: [x]\n"}});
-  create_project("demo", repo);
-  trigger("demo");
+  trigger_one_job_pipeline();
   auto agent = register_agent();
   auto lease = agent->poll(0);
   ASSERT_TRUE(lease);

@@ -425,14 +425,8 @@ TEST_F(JobExecutorUnitTest, ServicesInHostModeUseTheHostNetworkAndNoPod) {
   spec_.job.services = {svc};
   fake_.present.insert("db:1");
   fake_.steps.push_back(exits(0));
-  JobEnvironment env;
-  env.source_dir = dir_.file("src");
-  env.log = &sink_;
-  env.artifacts = &store_;
-  env.work_dir = dir_.file("builds");
-  env.containers = &fake_;
-  env.network = NetworkMode::kHost;
-  JobResult r = make_container_job_executor()->run(spec_, env, {});
+  network_ = NetworkMode::kHost;
+  JobResult r = run();
   EXPECT_EQ(r.status, JobStatus::kSuccess) << sink_.text;
   ASSERT_EQ(fake_.created.size(), 2u);
   EXPECT_EQ(fake_.created[0].network.mode, ContainerNetwork::Mode::kHost);
