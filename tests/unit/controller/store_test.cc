@@ -8,6 +8,14 @@
 namespace gantry::controller {
 namespace {
 
+// Project "demo" (repository "/r"): its id.
+int64_t create_demo_project(Store& store) {
+  ProjectRecord p;
+  p.name = "demo";
+  p.repo_url = "/r";
+  return *store.create_project(p);
+}
+
 TEST(StoreTest, MigratesAndReopensAtTheSameVersion) {
   testing::TempDir dir;
   int version = 0;
@@ -54,10 +62,7 @@ TEST(StoreTest, ProjectsWithVariablesAndUniqueNames) {
 TEST(StoreTest, PipelinesAndJobsRoundTrip) {
   testing::TempDir dir;
   auto store = std::move(Store::open(dir.file("g.db"))).value();
-  ProjectRecord p;
-  p.name = "demo";
-  p.repo_url = "/r";
-  int64_t project = *store->create_project(p);
+  int64_t project = create_demo_project(*store);
   PipelineRecord pl;
   pl.project_id = project;
   pl.ref = "main";
@@ -121,10 +126,7 @@ TEST(StoreTest, PipelinesAndJobsRoundTrip) {
 TEST(StoreTest, PipelineListFiltersAndPages) {
   testing::TempDir dir;
   auto store = std::move(Store::open(dir.file("g.db"))).value();
-  ProjectRecord p;
-  p.name = "demo";
-  p.repo_url = "/r";
-  int64_t project = *store->create_project(p);
+  int64_t project = create_demo_project(*store);
   for (int i = 0; i < 5; ++i) {
     PipelineRecord pl;
     pl.project_id = project;
@@ -157,10 +159,7 @@ TEST(StoreTest, PipelineListFiltersAndPages) {
 TEST(StoreTest, JobWritesCountEveryWriteOfAJob) {
   testing::TempDir dir;
   auto store = std::move(Store::open(dir.file("g.db"))).value();
-  ProjectRecord p;
-  p.name = "demo";
-  p.repo_url = "/r";
-  int64_t project = *store->create_project(p);
+  int64_t project = create_demo_project(*store);
   uint64_t before = store->job_writes();
   PipelineRecord pl;
   pl.project_id = project;
