@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sched.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -106,7 +107,13 @@ struct Ran {
 
 class BridgeNetworkTest : public ::testing::Test {
  protected:
+  // CTest runs each test in a process of its own, several at once. The host's ip_forward is
+  // saved and restored around this suite, so the suites take turns: otherwise one process's
+  // restore turns forwarding off under another's bridge.
   static void SetUpTestSuite() {
+    suite_lock_.reset(::open("/tmp/gantry-bridge-network-test.lock",
+                             O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (suite_lock_) ::flock(suite_lock_.get(), LOCK_EX);
     auto fwd = read_file("/proc/sys/net/ipv4/ip_forward");
     saved_ip_forward_ = fwd.ok() ? *fwd : "";
   }
@@ -115,6 +122,7 @@ class BridgeNetworkTest : public ::testing::Test {
     if (!saved_ip_forward_.empty()) {
       (void)write_file("/proc/sys/net/ipv4/ip_forward", saved_ip_forward_);
     }
+    suite_lock_.reset();
   }
 
   void SetUp() override {
@@ -195,6 +203,7 @@ class BridgeNetworkTest : public ::testing::Test {
     return r;
   }
 
+  static inline UniqueFd suite_lock_;
   static inline std::string saved_ip_forward_;
   TempDir dir_;
   std::string root_, tag_, outside_prefix_;
@@ -258,8 +267,9 @@ TEST_F(BridgeNetworkTest, NETNS_TwoPodsReachEachOtherAndTheHostAtTheGateway) {
   EXPECT_NE(a->address, b->address);
 
   // A server in pod a, a client in pod b: by address, across the bridge.
-  auto sid = manager_->create(
-      config_in(*a, {"/bin/sh", "-c", "echo hello from pod a | nc -l -p 8080"}));
+  // The greeting is in a file before nc listens (see pod_network_test.cc).
+  auto sid = manager_->create(config_in(
+      *a, {"/bin/sh", "-c", "echo hello from pod a >/greeting && nc -l -p 8080 </greeting"}));
   ASSERT_TRUE(sid.ok()) << sid.error().message();
   ASSERT_TRUE(manager_->start(*sid, {}).ok());
   // Retries until the server listens: the run's deadline bounds it, not a sleep.

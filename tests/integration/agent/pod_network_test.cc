@@ -72,7 +72,10 @@ TEST_F(PodNetworkTest, NETNS_TwoContainersInOnePodTalkOverAnAlias) {
   ContainerConfig server;
   server.image = "localhost/bb:1";
   server.pull_policy = PullPolicy::kNever;
-  server.run.cmd = {"/bin/sh", "-c", "echo hello from the service | nc -l -p 8080"};
+  // The greeting is in a file before nc listens: from a pipe, nc may see the client's EOF before
+  // echo has written and close without sending anything.
+  server.run.cmd = {"/bin/sh", "-c",
+                    "echo hello from the service >/greeting && nc -l -p 8080 </greeting"};
   server.network = {ContainerNetwork::Mode::kJoin, pod->netns_path, pod->address};
   auto sid = m->create(server);
   ASSERT_TRUE(sid.ok()) << sid.error().message();
