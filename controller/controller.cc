@@ -119,9 +119,9 @@ Result<std::unique_ptr<Controller>> Controller::open(ControllerOptions options) 
   // while the controller was down become pending).
   // Agents could not reach a stopped controller: every lease starts afresh, so only agents
   // that stay silent after the restart lose their jobs.
-  GANTRY_ASSIGN_OR_RETURN(auto running, c->store_->jobs_with_status("running"));
+  GANTRY_ASSIGN_OR_RETURN(auto leased, c->store_->jobs_holding_leases());
   int64_t renewed = c->now() + std::chrono::milliseconds(c->options_.lease).count();
-  for (auto& job : running) {
+  for (auto& job : leased) {
     if (job.lease_expires_at == 0 || job.lease_expires_at >= renewed) continue;
     job.lease_expires_at = renewed;
     GANTRY_TRY(c->store_->update_job(job));
@@ -454,6 +454,10 @@ bool Controller::end_attempt(JobRecord& job, const std::string& reason, int64_t 
     job.failure_allowed = job.allow_failure;
     job.finished_at = t;
   }
+  return release_lease(job);
+}
+
+bool Controller::release_lease(JobRecord& job) {
   job.lease_expires_at = 0;
   // What the controller holds of the log; no checksum, which also tells finish_job() that no
   // report of the agent's ended this attempt.
@@ -471,42 +475,53 @@ bool Controller::end_attempt(JobRecord& job, const std::string& reason, int64_t 
 void Controller::tick() {
   Locked lock(*this);
   int64_t t = now();
-  // Lapsed leases.
-  auto running = store_->jobs_with_status("running");
-  if (running.ok()) {
+  auto leased = store_->jobs_holding_leases();
+  if (leased.ok()) {
     std::vector<int64_t> touched;
-    for (auto& job : *running) {
-      if (job.lease_expires_at == 0 || job.lease_expires_at > t) continue;
-      logger("scheduler")->warn("lease lapsed job={} attempt={} agent={}", job.id, job.attempt,
-                                job.agent_id);
-      if (!job.acknowledged) {
-        // The agent never called about this attempt: the lease was lost on its way (the
-        // long-poll's agent had gone). Nothing ran; the job waits for another agent.
-        logger("scheduler")->warn("lease never acknowledged, requeued job={} attempt={}", job.id,
-                                  job.attempt);
-        job.status = "pending";
-        job.queued_at = t;
-        job.lease_expires_at = 0;
-        if (auto st = store_->update_job(job); !st.ok()) continue;
-        touched.push_back(job.pipeline_id);
+    std::set<std::pair<int64_t, int>> live;
+    int64_t grace_ms = options_.job_timeout_grace.count() * 1000;
+    for (auto& job : *leased) {
+      if (job.status != "running") {
+        // A canceled attempt keeps its lease so that its agent can stop the job, run
+        // after_script and report. An agent that falls silent, or that still heartbeats but
+        // never reports within the grace, loses it: its later calls are refused.
+        if (job.lease_expires_at > t && job.finished_at + grace_ms > t) continue;
+        logger("scheduler")->warn("lease released job={} attempt={} agent={} status={} "
+                                  "reason={}",
+                                  job.id, job.attempt, job.agent_id, job.status,
+                                  job.lease_expires_at <= t ? "lapsed" : "no report in the grace");
+        release_lease(job);
         continue;
       }
-      if (end_attempt(job, "agent_lost", t)) touched.push_back(job.pipeline_id);
-    }
-    // Attempts past their timeout (plus the grace the agent needs to stop the job, run
-    // after_script and report): the agent enforces the timeout itself, so only a wedged agent
-    // that still heartbeats gets here. Its later calls are refused (409 stale_attempt), which
-    // makes the agent stop the job.
-    std::set<std::pair<int64_t, int>> live;
-    for (auto& job : *running) {
-      if (job.lease_expires_at == 0 || job.started_at == 0) continue;
+      if (job.lease_expires_at <= t) {
+        logger("scheduler")->warn("lease lapsed job={} attempt={} agent={}", job.id, job.attempt,
+                                  job.agent_id);
+        if (!job.acknowledged) {
+          // The agent never called about this attempt: the lease was lost on its way (the
+          // long-poll's agent had gone). Nothing ran; the job waits for another agent.
+          logger("scheduler")->warn("lease never acknowledged, requeued job={} attempt={}",
+                                    job.id, job.attempt);
+          job.status = "pending";
+          job.queued_at = t;
+          job.lease_expires_at = 0;
+          if (auto st = store_->update_job(job); !st.ok()) continue;
+          touched.push_back(job.pipeline_id);
+          continue;
+        }
+        if (end_attempt(job, "agent_lost", t)) touched.push_back(job.pipeline_id);
+        continue;
+      }
+      // Attempts past their timeout (plus the grace the agent needs to stop the job, run
+      // after_script and report): the agent enforces the timeout itself, so only a wedged
+      // agent that still heartbeats gets here. Its later calls are refused (409
+      // stale_attempt), which makes the agent stop the job.
+      if (job.started_at == 0) continue;
       auto key = std::make_pair(job.id, job.attempt);
       live.insert(key);
       auto deadline = job_deadlines_.find(key);
       if (deadline == job_deadlines_.end()) {
-        deadline = job_deadlines_.emplace(key, job.started_at + job_timeout_ms(job) +
-                                                   options_.job_timeout_grace.count() * 1000)
-                       .first;
+        deadline =
+            job_deadlines_.emplace(key, job.started_at + job_timeout_ms(job) + grace_ms).first;
       }
       if (deadline->second > t) continue;
       logger("scheduler")->warn(

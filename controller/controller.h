@@ -153,9 +153,10 @@ class Controller {
                                     std::string_view expected_digest);
   Result<ApiReply> finish_job(int64_t agent, int64_t job, const Json& body);
 
-  // Lapsed leases fail or requeue their jobs; scheduled jobs whose time came become pending;
-  // waits past their deadline are answered. Called
-  // periodically by the daemon (and directly by tests with a fake clock).
+  // Lapsed leases fail or requeue their jobs (a canceled job's lease is released when it
+  // lapses or its agent has not reported within the grace); scheduled jobs whose time came
+  // become pending; waits past their deadline are answered. Called periodically by the daemon
+  // (and directly by tests with a fake clock).
   void tick();
   // Counters of the dispatcher, for tests and benchmarks: long-polls held now, and how many
   // times the pending and running jobs were read from the store.
@@ -225,6 +226,9 @@ class Controller {
   // job_execution_timeout): failed, or pending again under the job's `retry:`; the lease ends,
   // so the attempt's later calls are refused. False when the store refused the write.
   bool end_attempt(JobRecord& job, const std::string& reason, int64_t t);
+  // Ends the attempt's lease (its status stays): records the log size the controller holds and
+  // closes the log. False when the store refused the write.
+  bool release_lease(JobRecord& job);
   void flush_last_seen();
   void wake_log_waiters(int64_t job);
   Result<LogAnswer> read_log_locked(const JobRecord& job, const LogQuery& query);

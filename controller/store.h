@@ -146,6 +146,8 @@ class Store {
   Result<std::optional<JobRecord>> get_job(int64_t id);
   Result<std::vector<JobRecord>> pipeline_jobs(int64_t pipeline_id);  // by position
   Result<std::vector<JobRecord>> jobs_with_status(const std::string& status);  // by id
+  // Jobs whose lease is set: running ones, and canceled ones whose agent has not reported yet.
+  Result<std::vector<JobRecord>> jobs_holding_leases();  // by id
   Status update_job(const JobRecord& job);  // every mutable field
   // Counts the writes of jobs (inserts and updates, committed or not): a view of the jobs
   // built when it had some value is current while it still has it. Caches use it.

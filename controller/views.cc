@@ -11,7 +11,9 @@ namespace {
 
 Json time_json(int64_t ms) {
   if (ms <= 0) return nullptr;
-  return format_rfc3339(std::chrono::system_clock::time_point(std::chrono::milliseconds(ms)));
+  // Milliseconds, as GitLab's API gives them: jobs of a second are ordered and timed.
+  return format_rfc3339(std::chrono::system_clock::time_point(std::chrono::milliseconds(ms)),
+                        TimePrecision::kMillis);
 }
 
 Json nullable(const std::string& s) {

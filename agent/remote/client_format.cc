@@ -151,11 +151,18 @@ std::string format_job(const Json& j) {
                     : "-"},
       {"tags", joined(j, "tags")},
       {"needs", joined(j, "needs")},
+  };
+  // A delayed job says when it becomes pending.
+  if (j.is_object() && j.contains("scheduled_at") && j["scheduled_at"].is_string()) {
+    rows.push_back({"scheduled at", when(j, "scheduled_at")});
+  }
+  std::vector<std::vector<std::string>> times = {
       {"started", when(j, "started_at")},
       {"finished", when(j, "finished_at")},
       {"duration", duration_of(j)},
       {"log size", text(j, "log_size")},
   };
+  rows.insert(rows.end(), times.begin(), times.end());
   std::string out;
   for (const auto& r : rows) {
     out += r[0] + ":" + std::string(15 - r[0].size(), ' ') + r[1] + "\n";

@@ -891,6 +891,53 @@ TEST_F(ControllerApiTest, HeldPollsShareOneScanAndOneJobWakesExactlyOnePoll) {
 
 // An agent that keeps its lease with heartbeats but never reports: the controller fails the
 // attempt once its timeout and the grace have passed, and refuses the attempt's later calls.
+// A canceled job keeps its lease while its agent stops it and reports; an agent that falls
+// silent loses the lease when it lapses, one that only heartbeats loses it after the grace.
+TEST_F(ControllerApiTest, CanceledJobOfASilentOrWedgedAgentGivesUpItsLease) {
+  for (bool heartbeats : {false, true}) {
+    SCOPED_TRACE(heartbeats ? "agent heartbeats but never reports" : "agent falls silent");
+    std::string project = heartbeats ? "wedged" : "silent";
+    create_project(project,
+                   make_repo(dir_, project, {{".gantry-ci.yml", "job:\n  script: [x]\n"}}));
+    int64_t id = trigger(project);
+    auto agent = register_agent();
+    auto lease = agent->poll(0);
+    ASSERT_TRUE(lease);
+    int64_t job = lease->at("job_id").get<int64_t>();
+    auto heartbeat = [&] {
+      return agent->api().call("POST", "/api/v1/agent/jobs/" + std::to_string(job) + "/heartbeat",
+                               agent->token(), Json{{"attempt", 1}}.dump());
+    };
+    ASSERT_EQ(agent->append(job, 1, 0, "working\n").status, 200);
+    ASSERT_EQ(admin("POST", "/api/v1/pipelines/" + std::to_string(id) + "/cancel").status, 200);
+    Reply told = heartbeat();
+    ASSERT_EQ(told.status, 200) << told.raw;
+    EXPECT_TRUE(told.body.value("cancel", false));
+    if (heartbeats) {
+      // 600 s of grace in heartbeats 50 s apart: the lease holds until the grace is over.
+      for (int step = 1; step <= 11; ++step) {
+        clock_offset_ms_ += 50'000;
+        ASSERT_EQ(heartbeat().status, 200) << "step " << step;
+        daemon_->controller().tick();
+      }
+      clock_offset_ms_ += 60'000;
+      ASSERT_EQ(heartbeat().status, 200);
+    } else {
+      clock_offset_ms_ += 61'000;  // past the 60 s lease
+    }
+    daemon_->controller().tick();
+    Json j = pipeline(id).at("jobs")[0];
+    EXPECT_EQ(j.value("status", ""), "canceled");
+    EXPECT_EQ(j.value("log_size", 0u), 8u) << "the log the controller holds is recorded";
+    Reply hb = heartbeat();
+    EXPECT_EQ(hb.status, 409) << hb.raw;
+    EXPECT_EQ(hb.body.value("code", ""), "stale_attempt");
+    EXPECT_EQ(agent->append(job, 1, 8, "more\n").status, 409);
+    EXPECT_EQ(agent->finish(job, 1, "working\n", schema::JobStatus::kCanceled).status, 409);
+    EXPECT_EQ(admin("GET", "/api/v1/jobs/" + std::to_string(job) + "/log").raw, "working\n");
+  }
+}
+
 TEST_F(ControllerApiTest, WedgedAgentsJobFailsWithJobExecutionTimeoutOnTheController) {
   std::string repo = make_repo(dir_, "repo", {{".gantry-ci.yml",
                                                "job:\n  timeout: 10 minutes\n  script: [x]\n"}});

@@ -107,6 +107,16 @@ TEST(ClientFormatTest, JobAsKeyValueLines) {
   EXPECT_NE(out.find("exit code:      -\n"), std::string::npos) << out;
   EXPECT_NE(out.find("tags:           linux\n"), std::string::npos) << out;
   EXPECT_NE(out.find("needs:          -\n"), std::string::npos) << out;
+  EXPECT_EQ(out.find("scheduled at"), std::string::npos) << "only delayed jobs have one";
+}
+
+TEST(ClientFormatTest, ScheduledJobSaysWhenItBecomesPending) {
+  Json j = Json::parse(R"({"id": 32, "name": "deploy", "status": "scheduled", "when": "delayed",
+    "scheduled_at": "2026-11-29T18:30:00Z", "started_at": null})");
+  std::string out = format_job(j);
+  EXPECT_NE(out.find("status:         scheduled\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("scheduled at:   2026-11-29 18:30:00\n"), std::string::npos) << out;
+  EXPECT_LT(out.find("scheduled at"), out.find("started:")) << out;
 }
 
 }  // namespace
