@@ -162,6 +162,10 @@ struct Root {
   std::vector<std::string> overlay_lower;  // lowest layer first; empty: no overlay
   std::string overlay_upper;
   std::string overlay_work;
+  // The upper dir does not outlive the container (a bundle made for one run): overlayfs may
+  // skip syncing it (mount option `volatile`), which spares every container's exit a sync of
+  // the whole filesystem under the upper dir.
+  bool overlay_volatile = false;
 };
 
 struct ContainerSpec {

@@ -286,7 +286,8 @@ Result<MountOptions> parse_mount_options(const std::vector<std::string>& options
 }
 
 Result<std::string> overlay_options(const std::vector<std::string>& lower,
-                                    const std::string& upper, const std::string& work) {
+                                    const std::string& upper, const std::string& work,
+                                    bool volatile_upper) {
   if (lower.empty()) {
     return Error(ErrorCode::kInvalidArgument, "overlay: no lower directories");
   }
@@ -320,6 +321,7 @@ Result<std::string> overlay_options(const std::vector<std::string>& lower,
     GANTRY_ASSIGN_OR_RETURN(std::string u, escape(upper, "upper dir"));
     GANTRY_ASSIGN_OR_RETURN(std::string w, escape(work, "work dir"));
     data += ",upperdir=" + u + ",workdir=" + w;
+    if (volatile_upper) data += ",volatile";
   }
   if (data.size() >= 4096) {
     return Error(ErrorCode::kInvalidArgument,
@@ -351,7 +353,8 @@ Result<LaunchPlan> make_launch_plan(const ContainerSpec& spec, const PlanHost& h
   plan.readonly_root = spec.root.readonly;
   if (!spec.root.overlay_lower.empty()) {
     auto data = overlay_options(spec.root.overlay_lower, spec.root.overlay_upper,
-                                spec.root.overlay_work);
+                                spec.root.overlay_work,
+                                spec.root.overlay_volatile && host.overlay_volatile);
     if (!data.ok()) return std::move(data).error().with_context("root");
     plan.overlay_data = std::move(*data);
   } else if (!spec.root.overlay_upper.empty()) {

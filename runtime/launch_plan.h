@@ -33,9 +33,11 @@ Result<MountOptions> parse_mount_options(const std::vector<std::string>& options
 // The overlayfs option string for `lower` (lowest layer first, as in Root::overlay_lower):
 // "lowerdir=<top>:...:<bottom>,upperdir=<upper>,workdir=<work>". Without upper: read-only
 // overlay of the lowers. ':' and '\' in paths are escaped; a ',' is an error (mount(2) data
-// cannot carry one), as is a string longer than one page.
+// cannot carry one), as is a string longer than one page. `volatile_upper` adds `volatile`
+// (with an upper dir only; the caller checks that the kernel has it: Linux 5.10+).
 Result<std::string> overlay_options(const std::vector<std::string>& lower,
-                                    const std::string& upper, const std::string& work);
+                                    const std::string& upper, const std::string& work,
+                                    bool volatile_upper = false);
 
 struct MountOp {
   enum class Kind {
@@ -90,6 +92,7 @@ struct CgroupMountSource {
 struct PlanHost {
   bool cgroup_v2 = false;                          // whole /sys/fs/cgroup is cgroup2
   std::vector<CgroupMountSource> cgroup_v1_sources;  // v1: the container's cgroup dirs
+  bool overlay_volatile = false;  // overlayfs takes `volatile` (Linux 5.10+)
 };
 
 struct LaunchPlan {

@@ -748,6 +748,18 @@ Status ConfigParser::apply_gantry_annotations(ContainerSpec& spec) const {
     return invalid(ann + std::string(kAnnotationOverlayUpper),
                    "upper and work dirs need lower layers");
   }
+  std::string is_volatile = take(kAnnotationOverlayVolatile);
+  if (!is_volatile.empty()) {
+    if (is_volatile != "true" && is_volatile != "false") {
+      return invalid(ann + std::string(kAnnotationOverlayVolatile),
+                     "must be \"true\" or \"false\", got " + q(is_volatile));
+    }
+    if (lower.empty()) {
+      return invalid(ann + std::string(kAnnotationOverlayVolatile),
+                     "applies to an overlay root only (no lower layers given)");
+    }
+    spec.root.overlay_volatile = is_volatile == "true";
+  }
   return ok_status();
 }
 
@@ -951,6 +963,7 @@ Json to_oci_config(const ContainerSpec& spec) {
     annotate(kAnnotationOverlayLower, lower);
     annotate(kAnnotationOverlayUpper, spec.root.overlay_upper);
     annotate(kAnnotationOverlayWork, spec.root.overlay_work);
+    if (spec.root.overlay_volatile) annotate(kAnnotationOverlayVolatile, "true");
   }
   if (!annotations.empty()) config["annotations"] = annotations;
 

@@ -24,6 +24,8 @@ inline constexpr std::string_view kAnnotationResolvConf = "io.gantry.resolv-conf
 inline constexpr std::string_view kAnnotationOverlayLower = "io.gantry.rootfs.overlay.lower";
 inline constexpr std::string_view kAnnotationOverlayUpper = "io.gantry.rootfs.overlay.upper";
 inline constexpr std::string_view kAnnotationOverlayWork = "io.gantry.rootfs.overlay.work";
+// "true": the upper dir is thrown away with the container (Root::overlay_volatile).
+inline constexpr std::string_view kAnnotationOverlayVolatile = "io.gantry.rootfs.overlay.volatile";
 
 // Turns a parsed config.json into a ContainerSpec. `bundle` is the absolute bundle directory;
 // a relative root.path is resolved against it. `source` names the document in errors.

@@ -172,6 +172,8 @@ Result<ContainerSpec> make_run_spec(ContainerSpec spec, const ImageConfig& confi
   spec.root.overlay_lower = rootfs.lower_dirs;
   spec.root.overlay_upper = rootfs.upper;
   spec.root.overlay_work = rootfs.work;
+  // Each container gets a fresh upper dir, removed with it: nothing to sync.
+  spec.root.overlay_volatile = true;
   if (!options.hostname.empty()) spec.hostname = options.hostname;
 
   for (const auto& v : options.volumes) {

@@ -87,6 +87,31 @@ TEST(OverlayOptionsTest, ReadOnlyWithoutUpper) {
   auto o = overlay_options({"/a", "/b"}, "", "");
   ASSERT_TRUE(o.ok());
   EXPECT_EQ(*o, "lowerdir=/b:/a");
+  EXPECT_EQ(overlay_options({"/a"}, "", "", true).value_or(""), "lowerdir=/a")
+      << "volatile concerns the upper dir only";
+}
+
+TEST(OverlayOptionsTest, VolatileUpperSkipsSyncs) {
+  auto o = overlay_options({"/l/base"}, "/c/upper", "/c/work", true);
+  ASSERT_TRUE(o.ok()) << o.error().message();
+  EXPECT_EQ(*o, "lowerdir=/l/base,upperdir=/c/upper,workdir=/c/work,volatile");
+}
+
+TEST(LaunchPlanTest, VolatileOverlayOnlyWhereTheKernelHasIt) {
+  auto spec = base_spec();
+  spec.root.overlay_lower = {"/snap/a"};
+  spec.root.overlay_upper = "/c/upper";
+  spec.root.overlay_work = "/c/work";
+  spec.root.overlay_volatile = true;
+  PlanHost host = v1_host();
+  host.overlay_volatile = true;
+  auto plan = make_launch_plan(spec, host);
+  ASSERT_TRUE(plan.ok()) << plan.error().message();
+  EXPECT_TRUE(plan->overlay_data.ends_with(",volatile")) << plan->overlay_data;
+  host.overlay_volatile = false;  // before Linux 5.10 the mount would fail with it
+  plan = make_launch_plan(spec, host);
+  ASSERT_TRUE(plan.ok());
+  EXPECT_EQ(plan->overlay_data.find("volatile"), std::string::npos) << plan->overlay_data;
 }
 
 TEST(OverlayOptionsTest, EscapesColonsAndRejectsCommas) {

@@ -192,8 +192,11 @@ TEST(OciConfigTest, GantryAnnotationsRoundTrip) {
   spec->root.overlay_lower = {"/snap/a", "/snap/b"};
   spec->root.overlay_upper = "/c/upper";
   spec->root.overlay_work = "/c/work";
+  EXPECT_FALSE(to_oci_config(*spec)["annotations"].contains(kAnnotationOverlayVolatile));
+  spec->root.overlay_volatile = true;
   Json j = to_oci_config(*spec);
   EXPECT_EQ(j["annotations"][std::string(kAnnotationOverlayLower)], "/snap/a:/snap/b");
+  EXPECT_EQ(j["annotations"][std::string(kAnnotationOverlayVolatile)], "true");
   auto back = parse(j);
   ASSERT_TRUE(back.ok()) << back.error().message();
   EXPECT_EQ(back->etc_hosts_file, spec->etc_hosts_file);
@@ -201,6 +204,7 @@ TEST(OciConfigTest, GantryAnnotationsRoundTrip) {
   EXPECT_EQ(back->root.overlay_lower, spec->root.overlay_lower);
   EXPECT_EQ(back->root.overlay_upper, "/c/upper");
   EXPECT_EQ(back->root.overlay_work, "/c/work");
+  EXPECT_TRUE(back->root.overlay_volatile);
 }
 
 TEST(OciConfigTest, RejectsANonObjectDocument) {
@@ -471,6 +475,15 @@ INSTANTIATE_TEST_SUITE_P(
         BadField{"/annotations", {{"io.gantry.rootfs.overlay.lower", "/a"}},
                  "config.json: annotations.io.gantry.rootfs.overlay.lower: an overlay root needs "
                  "upper and work dirs too"},
+        BadField{"/annotations", {{"io.gantry.rootfs.overlay.lower", "/a"},
+                                  {"io.gantry.rootfs.overlay.upper", "/u"},
+                                  {"io.gantry.rootfs.overlay.work", "/w"},
+                                  {"io.gantry.rootfs.overlay.volatile", "yes"}},
+                 "config.json: annotations.io.gantry.rootfs.overlay.volatile: must be \"true\" "
+                 "or \"false\", got 'yes'"},
+        BadField{"/annotations", {{"io.gantry.rootfs.overlay.volatile", "true"}},
+                 "config.json: annotations.io.gantry.rootfs.overlay.volatile: applies to an "
+                 "overlay root only (no lower layers given)"},
         BadField{"/annotations", {{"io.gantry.hosts-file", "hosts"}},
                  "config.json: annotations.io.gantry.hosts-file: must be an absolute path, got "
                  "'hosts'"}));
