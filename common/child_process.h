@@ -1,7 +1,8 @@
 // ChildProcess: a long-running program spawned with its stdio on fds the caller chooses, waited
 // for with a deadline and a stop token, and signalled by pid (the agent's `gantry runtime run`
-// processes). Spawned through Boost.Process, which only common/ adapters include. The child gets
-// an empty signal mask and default dispositions, and no fd of ours except its stdio.
+// processes). Spawned with posix_spawn (a vfork-style clone: no copy of the agent's page
+// tables); PATH lookup through Boost.Process, which only common/ adapters include. The child
+// gets an empty signal mask and default dispositions, and no fd of ours except its stdio.
 // One ChildProcess per thread at a time; distinct ones are independent.
 #pragma once
 
