@@ -774,6 +774,10 @@ void JobRun::cleanup() {
     log_.info("Keeping the workspace at " + workspace_);
     return;
   }
+  if (env_.remover != nullptr) {
+    env_.remover->remove(workspace_);  // a unique mkdtemp name: nothing else writes there
+    return;
+  }
   Status st = remove_all(workspace_);
   if (!st.ok()) log_.warning("remove workspace: " + st.error().message());
 }

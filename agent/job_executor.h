@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "agent/bridge_network.h"
+#include "common/background_remover.h"
 #include "common/result.h"
 #include "pipeline-schema/job_spec.h"
 
@@ -63,6 +64,9 @@ struct JobEnvironment {
   std::string cache_dir;   // where caches live across runs; empty: `cache:` is skipped (said so)
   // Parent of per-job workspaces (e.g. <state root>/builds); empty: $TMPDIR (or /tmp).
   std::string work_dir;
+  // Deletes finished jobs' workspaces off the jobs' time; null: each job deletes its own before
+  // it returns. Its owner outlives the jobs and finishes the removals before it goes.
+  BackgroundRemover* remover = nullptr;
   ContainerManager* containers = nullptr;  // required: images, containers, networks
   // Registry options for pulls (auth, --insecure, --ca); null: defaults.
   const runtime::image::PullOptions* pull_options = nullptr;

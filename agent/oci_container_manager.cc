@@ -37,6 +37,8 @@ namespace {
 // After SIGKILL of the cgroup, how long the runtime process gets to notice and exit before it
 // is killed itself (a wedged runtime must not hang the agent).
 constexpr std::chrono::seconds kKillGrace{10};
+// A removed bundle is renamed to this prefix + its id, then deleted in the background.
+constexpr std::string_view kRemovingPrefix = ".removing-";
 
 std::string random_id() {
   unsigned char bytes[6];
@@ -147,7 +149,14 @@ OciContainerManager::OciContainerManager(ManagerOptions options,
       store_(std::move(store)),
       runtime_argv_(std::move(runtime_argv)),
       gantry_runtime_(gantry_runtime),
-      runtime_root_(runtime::paths::runtime_root(options_.root)) {}
+      runtime_root_(runtime::paths::runtime_root(options_.root)) {
+  // Bundles whose removal a crash interrupted.
+  auto names = list_dir(bundles_dir());
+  if (!names.ok()) return;
+  for (const auto& n : *names) {
+    if (n.starts_with(kRemovingPrefix)) remover_.remove(join_path(bundles_dir(), n));
+  }
+}
 
 OciContainerManager::~OciContainerManager() {
   std::vector<std::string> ids;
@@ -161,8 +170,10 @@ OciContainerManager::~OciContainerManager() {
   }
 }
 
+std::string OciContainerManager::bundles_dir() const { return join_path(options_.root, "bundles"); }
+
 std::string OciContainerManager::bundle_dir(const std::string& id) const {
-  return join_path(join_path(options_.root, "bundles"), id);
+  return join_path(bundles_dir(), id);
 }
 
 std::vector<std::string> OciContainerManager::runtime_cmd(std::vector<std::string> args) const {
@@ -233,7 +244,7 @@ Result<std::string> OciContainerManager::create(const ContainerConfig& config) {
   std::string id, dir;
   {
     GANTRY_ASSIGN_OR_RETURN(FileLock lock,
-                            FileLock::take(join_path(options_.root, "bundles/.lock")));
+                            FileLock::take(join_path(bundles_dir(), ".lock")));
     if (!config.name.empty()) {
       GANTRY_ASSIGN_OR_RETURN(auto all, list());
       for (const auto& c : all) {
@@ -353,8 +364,9 @@ Result<std::set<std::string>> OciContainerManager::snapshots_in_use(const std::s
   if (!path_exists(bundles)) return used;
   GANTRY_ASSIGN_OR_RETURN(auto names, list_dir(bundles));
   for (const auto& n : names) {
+    if (n.starts_with(".")) continue;  // .lock, or a removed bundle on its way out
     std::string file = join_path(join_path(bundles, n), "container.json");
-    if (!path_exists(file)) continue;  // .lock, or a bundle whose removal was interrupted
+    if (!path_exists(file)) continue;  // a bundle whose removal was interrupted
     GANTRY_ASSIGN_OR_RETURN(Json j, read_json_file(file));
     if (!j.contains("snapshots") || !j["snapshots"].is_array()) {
       return Error(ErrorCode::kFailedPrecondition,
@@ -399,7 +411,7 @@ Result<ContainerInfo> OciContainerManager::load_info(const std::string& id) cons
 }
 
 Result<std::vector<ContainerInfo>> OciContainerManager::list() {
-  std::string dir = join_path(options_.root, "bundles");
+  std::string dir = bundles_dir();
   GANTRY_ASSIGN_OR_RETURN(std::vector<std::string> names, list_dir(dir));
   std::vector<ContainerInfo> out;
   for (const auto& n : names) {
@@ -640,8 +652,15 @@ Status OciContainerManager::remove(const std::string& id_or_name) {
   if (::umount2(rootfs.c_str(), MNT_DETACH) != 0 && errno != EINVAL && errno != ENOENT) {
     return sys_error("remove container '" + id + "': unmount '" + rootfs + "'");
   }
-  if (auto st = remove_all(dir); !st.ok()) {
-    return std::move(st).error().with_context("remove container '" + id + "'");
+  // The bundle gives up its name at once (the id is free, list() no longer sees it); its files
+  // are deleted on the remover's thread, off the caller's time.
+  std::string removing = join_path(bundles_dir(), std::string(kRemovingPrefix) + id);
+  if (::rename(dir.c_str(), removing.c_str()) == 0) {
+    remover_.remove(removing);
+  } else if (errno != ENOENT) {
+    if (auto st = remove_all(dir); !st.ok()) {
+      return std::move(st).error().with_context("remove container '" + id + "'");
+    }
   }
   logger("agent")->info("container removed id={}", id);
   return ok_status();

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "agent/container_manager.h"
+#include "common/background_remover.h"
 #include "common/child_process.h"
 #include "runtime/image/image_store.h"
 
@@ -64,6 +65,7 @@ class OciContainerManager final : public ContainerManager {
     explicit Running(ChildProcess c) : child(std::move(c)) {}
   };
 
+  std::string bundles_dir() const;
   std::string bundle_dir(const std::string& id) const;
   Result<std::string> resolve(const std::string& id_or_name);
   Result<ContainerInfo> load_info(const std::string& id) const;
@@ -88,6 +90,7 @@ class OciContainerManager final : public ContainerManager {
   std::string runtime_root_;
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<Running>> running_;
+  BackgroundRemover remover_;  // removed bundles; finishes them when the manager goes
 };
 
 }  // namespace gantry::agent

@@ -311,7 +311,9 @@ int run_pipeline(RunOptions o, const GlobalOptions& global) {
   std::string source_dir = absolute_path(loaded.project_dir);
   std::string project_name = basename_of(source_dir);
   agent::DirectoryArtifactStore artifacts(artifacts_dir);
+  BackgroundRemover remover;  // jobs' workspaces, all gone before `gantry run` returns
   agent::JobEnvironment env;
+  env.remover = &remover;
   env.source_dir = source_dir;
   env.artifacts = &artifacts;
   env.cache_dir = join_path(join_path(global.root, "cache"), agent::job_slug(project_name));

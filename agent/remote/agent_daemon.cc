@@ -268,6 +268,7 @@ schema::JobResult AgentDaemon::execute(RunningJob& job, const Lease& lease, LogS
   env.artifacts = &artifacts;
   env.cache_dir = join_path(options_.state_dir, "cache");
   env.work_dir = join_path(options_.state_dir, "builds");
+  env.remover = &remover_;
   env.containers = containers_;
   env.network = options_.network;
   env.bridge = options_.bridge;

@@ -78,6 +78,7 @@ class AgentDaemon {
   std::map<int64_t, std::shared_ptr<RunningJob>> running_;
   std::optional<Error> fatal_;
   bool cancel_requested_ = false;
+  BackgroundRemover remover_;  // finished jobs' workspaces
 };
 
 }  // namespace gantry::agent

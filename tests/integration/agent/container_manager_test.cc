@@ -12,6 +12,7 @@
 
 #include "agent/oci_container_manager.h"
 #include "common/file.h"
+#include "common/kernel_version.h"
 #include "runtime/image/import.h"
 #include "tests/support/bundle.h"
 #include "tests/support/busybox_image.h"
@@ -123,6 +124,36 @@ TEST_F(ContainerManagerTest, ROOT_RunsImageCommandWithItsConfigAndOneOrderedOutp
   ASSERT_TRUE(manager_->remove(last_id_).ok());
   EXPECT_FALSE(path_exists(root_ + "/bundles/" + last_id_));
   EXPECT_TRUE(manager_->remove(last_id_).ok()) << "remove is idempotent";
+}
+
+// A container's upper dir lives as long as the container: the overlay is volatile (no sync of
+// the disk under it at exit). remove() frees the name at once and deletes the files in the
+// background; the manager finishes them before it goes, and a new one sweeps up what a crash
+// left.
+TEST_F(ContainerManagerTest, ROOT_VolatileRootAndBundlesRemovedInTheBackground) {
+  auto [exit, out] = run(config({"/bin/sh", "-c",
+                                 "mkdir -p /made/deep && echo data >/made/deep/file && "
+                                 "head -1 /proc/self/mountinfo"}));
+  EXPECT_EQ(exit.exit_code, 0) << out;
+  if (running_kernel().at_least(5, 10)) {
+    EXPECT_NE(out.find("volatile"), std::string::npos) << out;
+  }
+  std::string upper_file = root_ + "/bundles/" + last_id_ + "/upper/made/deep/file";
+  EXPECT_TRUE(path_exists(upper_file));
+  ASSERT_TRUE(manager_->remove(last_id_).ok());
+  EXPECT_FALSE(path_exists(root_ + "/bundles/" + last_id_)) << "the name is free at once";
+
+  // What a crash mid-removal leaves.
+  std::string left = root_ + "/bundles/.removing-0123456789ab";
+  ASSERT_TRUE(make_dirs(left + "/upper/x").ok());
+  ASSERT_TRUE(write_file(left + "/container.json", "{}").ok());
+  manager_.reset();  // finishes the removal it queued
+  ASSERT_NO_FATAL_FAILURE(
+      testing::open_test_container_manager(root_, std::chrono::milliseconds(500), manager_));
+  manager_.reset();  // the new one swept the leftover
+  auto entries = list_dir(root_ + "/bundles");
+  ASSERT_TRUE(entries.ok());
+  EXPECT_EQ(*entries, std::vector<std::string>{".lock"});
 }
 
 TEST_F(ContainerManagerTest, ROOT_HostsHostnameAndExtraEntries) {

@@ -144,8 +144,10 @@ class GantryRunTest : public ::testing::Test {
       if (!path_exists(dir)) continue;
       auto entries = list_dir(dir);
       ASSERT_TRUE(entries.ok());
-      // The manager's own lock file (".lock") stays; containers are the non-dot entries.
-      std::erase_if(*entries, [](const std::string& e) { return e.starts_with("."); });
+      // The manager's lock file and the seccomp cache stay; containers, and bundles still being
+      // removed (".removing-<id>"), not.
+      std::erase_if(*entries,
+                    [](const std::string& e) { return e == ".lock" || e == ".seccomp-cache"; });
       EXPECT_TRUE(entries->empty()) << dir << " still holds " << entries->front();
     }
     std::ifstream mounts("/proc/self/mountinfo");
