@@ -581,6 +581,9 @@ Result<ContainerExit> JobRun::run_script(const std::string& phase,
   cfg.pull_policy = PullPolicy::kIfNotPresent;
   if (env_.pull_options != nullptr) cfg.pull = *env_.pull_options;
   cfg.run.cmd = shell_command(join_path(scripts_dir, script_name));
+  // The job's shell is not an init: as pid 1 it would ignore the SIGTERM of a cancel or
+  // timeout and wait out the whole stop grace, and orphans of the script would stay zombies.
+  cfg.run.init = true;
   if (spec_.job.image && spec_.job.image->entrypoint) {
     // `entrypoint: [""]` (GitLab's idiom) means none.
     std::vector<std::string> ep;

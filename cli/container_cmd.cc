@@ -88,6 +88,7 @@ class StopOnSignal {
 struct RunArgs {
   bool rm = false;
   bool interactive = false;
+  bool init = false;
   std::string name;
   std::string network = "none";
   std::string bridge, subnet;  // --network bridge: which bridge network
@@ -122,6 +123,7 @@ Result<agent::ContainerConfig> make_config(const RunArgs& a, const std::vector<s
                                              : std::vector<std::string>{*a.entrypoint};
   }
   c.run.env = a.env;
+  c.run.init = a.init;
   c.run.user = a.user;
   c.run.working_dir = a.workdir;
   for (const auto& v : a.volumes) {
@@ -310,6 +312,9 @@ void setup_container_command(CLI::App& command, CommandContext& ctx) {
   run->prefix_command();  // IMAGE and everything after it are the image and its command
   run->add_flag("--rm", a->rm, "Remove the container when it exits (also on error or Ctrl-C)");
   run->add_flag("-i,--interactive", a->interactive, "Give the container this terminal's stdin");
+  run->add_flag("--init", a->init,
+                "Run a reaper as pid 1 that forwards signals to the command and reaps orphans "
+                "(Gantry's runtime only)");
   run->add_option("--name", a->name, "Name the container (unique under --root)");
   run->add_option("--network", a->network,
                   "none (loopback only), host, bridge (own address on a bridge, NAT out), or "

@@ -197,6 +197,10 @@ struct ContainerSpec {
   // read-only over /etc/hosts and /etc/resolv.conf when set.
   std::string etc_hosts_file;
   std::string resolv_conf_file;
+  // pid 1 is Gantry's reaper and process.args run as its child (what `docker run --init` does):
+  // signals sent to the container reach the command, which as pid 1 would ignore those it has
+  // no handler for (a shell's SIGTERM), and orphans are reaped.
+  bool init_reaper = false;
 
   bool has_namespace(NamespaceType t) const {
     for (const auto& ns : namespaces)

@@ -246,7 +246,7 @@ Result<LaunchedContainer> launch_container(const LaunchRequest& request) {
   args.fifo_fd = fifo.get();
   args.console_fd = console.get();
   fill_process_args(spec.process, image, security, args);
-  args.init_reaper = request.init_reaper;
+  args.init_reaper = spec.init_reaper;
   args.create_container_hooks = create_container_hooks.data();
   args.create_container_hook_count = create_container_hooks.size();
   args.start_container_hooks = start_container_hooks.data();

@@ -33,7 +33,6 @@ struct LaunchRequest {
   std::string seccomp_cache_dir;  // compiled filters (seccomp/cache.h); "": compile every time
   Mode mode = Mode::kRun;
   std::string console_socket;  // AF_UNIX path; the pty master goes there (process.terminal)
-  bool init_reaper = false;    // pid 1 is a Gantry reaper; process.args run as its child
   int stdin_fd = 0;
   int stdout_fd = 1;
   int stderr_fd = 2;

@@ -748,18 +748,22 @@ Status ConfigParser::apply_gantry_annotations(ContainerSpec& spec) const {
     return invalid(ann + std::string(kAnnotationOverlayUpper),
                    "upper and work dirs need lower layers");
   }
-  std::string is_volatile = take(kAnnotationOverlayVolatile);
-  if (!is_volatile.empty()) {
-    if (is_volatile != "true" && is_volatile != "false") {
-      return invalid(ann + std::string(kAnnotationOverlayVolatile),
-                     "must be \"true\" or \"false\", got " + q(is_volatile));
+  // "true" or "false" (absent: false).
+  auto flag = [&](std::string_view key, bool& out) -> Status {
+    std::string value = take(key);
+    if (value.empty()) return ok_status();
+    if (value != "true" && value != "false") {
+      return invalid(ann + std::string(key), "must be \"true\" or \"false\", got " + q(value));
     }
-    if (lower.empty()) {
-      return invalid(ann + std::string(kAnnotationOverlayVolatile),
-                     "applies to an overlay root only (no lower layers given)");
-    }
-    spec.root.overlay_volatile = is_volatile == "true";
+    out = value == "true";
+    return ok_status();
+  };
+  GANTRY_TRY(flag(kAnnotationOverlayVolatile, spec.root.overlay_volatile));
+  if (spec.root.overlay_volatile && lower.empty()) {
+    return invalid(ann + std::string(kAnnotationOverlayVolatile),
+                   "applies to an overlay root only (no lower layers given)");
   }
+  GANTRY_TRY(flag(kAnnotationInit, spec.init_reaper));
   return ok_status();
 }
 
@@ -957,6 +961,7 @@ Json to_oci_config(const ContainerSpec& spec) {
   };
   annotate(kAnnotationHostsFile, spec.etc_hosts_file);
   annotate(kAnnotationResolvConf, spec.resolv_conf_file);
+  if (spec.init_reaper) annotate(kAnnotationInit, "true");
   if (!spec.root.overlay_lower.empty()) {
     std::string lower;
     for (const auto& l : spec.root.overlay_lower) lower += (lower.empty() ? "" : ":") + l;

@@ -24,6 +24,8 @@ inline constexpr std::string_view kAnnotationResolvConf = "io.gantry.resolv-conf
 inline constexpr std::string_view kAnnotationOverlayLower = "io.gantry.rootfs.overlay.lower";
 inline constexpr std::string_view kAnnotationOverlayUpper = "io.gantry.rootfs.overlay.upper";
 inline constexpr std::string_view kAnnotationOverlayWork = "io.gantry.rootfs.overlay.work";
+// "true": pid 1 is Gantry's reaper, the process its child (ContainerSpec::init_reaper).
+inline constexpr std::string_view kAnnotationInit = "io.gantry.init";
 // "true": the upper dir is thrown away with the container (Root::overlay_volatile).
 inline constexpr std::string_view kAnnotationOverlayVolatile = "io.gantry.rootfs.overlay.volatile";
 

@@ -175,6 +175,7 @@ Result<ContainerSpec> make_run_spec(ContainerSpec spec, const ImageConfig& confi
   // Each container gets a fresh upper dir, removed with it: nothing to sync.
   spec.root.overlay_volatile = true;
   if (!options.hostname.empty()) spec.hostname = options.hostname;
+  spec.init_reaper = options.init;
 
   for (const auto& v : options.volumes) {
     spec.mounts.push_back(Mount{v.destination, "bind", v.source,

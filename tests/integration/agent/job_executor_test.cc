@@ -242,6 +242,31 @@ TEST_F(JobExecutorTest, ROOT_StopTokenCancelsARunningJob) {
   EXPECT_EQ(sink.text().find("never\n"), std::string::npos);
 }
 
+// The job's shell runs under Gantry's reaper (pid 1): a cancel's SIGTERM reaches it and ends
+// the job at once (exit 143), where a shell as pid 1 would ignore it and wait out the whole
+// grace for SIGKILL (137). The grace here is a minute, so only a forwarded SIGTERM gives 143.
+// Orphans of the script are reaped, not left as zombies.
+TEST_F(JobExecutorTest, ROOT_JobShellRunsUnderTheReaperWhichForwardsTheCancelsSigterm) {
+  ASSERT_NO_FATAL_FAILURE(
+      testing::open_test_container_manager(root_, std::chrono::seconds(60), manager_));
+  JobSpec s = spec("reaped", {"cat /proc/1/comm", "echo \"shell pid $$\"",
+                              "sh -c 'sleep 0 &'; sleep 0.1; ps -o stat,comm",
+                              "echo waiting-for-cancel", "sleep 120", "echo never"});
+  std::stop_source stop;
+  StringSink sink;
+  sink.on_write_ = [&](const std::string& text) {
+    if (text.find("waiting-for-cancel\n") != std::string::npos) stop.request_stop();
+  };
+  JobResult r = run(s, sink, stop.get_token());
+  std::string log = sink.text();
+  EXPECT_EQ(r.status, JobStatus::kCanceled) << log;
+  EXPECT_EQ(r.exit_code, 128 + SIGTERM) << log;
+  EXPECT_NE(log.find("\ngantry\n"), std::string::npos) << "pid 1 is the reaper\n" << log;
+  EXPECT_EQ(log.find("shell pid 1\n"), std::string::npos) << log;
+  EXPECT_EQ(log.find(" Z "), std::string::npos) << "an orphan stayed a zombie\n" << log;
+  EXPECT_EQ(log.find("never\n"), std::string::npos) << log;
+}
+
 TEST_F(JobExecutorTest, ROOT_SecretsAreMaskedInTheLogAndResult) {
   JobSpec s = spec("masked", {"echo \"token is $TOKEN\"", "printf 'sp'; printf 'lit-s3cr3t\\n'",
                               "echo $TOKEN >&2", "exit 4"});

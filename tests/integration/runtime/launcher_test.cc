@@ -78,7 +78,7 @@ class LauncherTest : public ::testing::Test {
   Result<RunResult> run(const ContainerSpec& spec, bool init_reaper = false) {
     LaunchRequest req;
     req.spec = spec;
-    req.init_reaper = init_reaper;
+    req.spec.init_reaper = init_reaper;
     int fd = -1;
     auto c = launch(std::move(req), &fd);
     if (!c.ok()) {

@@ -194,7 +194,9 @@ TEST(OciConfigTest, GantryAnnotationsRoundTrip) {
   spec->root.overlay_work = "/c/work";
   EXPECT_FALSE(to_oci_config(*spec)["annotations"].contains(kAnnotationOverlayVolatile));
   spec->root.overlay_volatile = true;
+  spec->init_reaper = true;
   Json j = to_oci_config(*spec);
+  EXPECT_EQ(j["annotations"][std::string(kAnnotationInit)], "true");
   EXPECT_EQ(j["annotations"][std::string(kAnnotationOverlayLower)], "/snap/a:/snap/b");
   EXPECT_EQ(j["annotations"][std::string(kAnnotationOverlayVolatile)], "true");
   auto back = parse(j);
@@ -205,6 +207,7 @@ TEST(OciConfigTest, GantryAnnotationsRoundTrip) {
   EXPECT_EQ(back->root.overlay_upper, "/c/upper");
   EXPECT_EQ(back->root.overlay_work, "/c/work");
   EXPECT_TRUE(back->root.overlay_volatile);
+  EXPECT_TRUE(back->init_reaper);
 }
 
 TEST(OciConfigTest, RejectsANonObjectDocument) {
@@ -481,6 +484,9 @@ INSTANTIATE_TEST_SUITE_P(
                                   {"io.gantry.rootfs.overlay.volatile", "yes"}},
                  "config.json: annotations.io.gantry.rootfs.overlay.volatile: must be \"true\" "
                  "or \"false\", got 'yes'"},
+        BadField{"/annotations", {{"io.gantry.init", "1"}},
+                 "config.json: annotations.io.gantry.init: must be \"true\" or \"false\", "
+                 "got '1'"},
         BadField{"/annotations", {{"io.gantry.rootfs.overlay.volatile", "true"}},
                  "config.json: annotations.io.gantry.rootfs.overlay.volatile: applies to an "
                  "overlay root only (no lower layers given)"},
