@@ -40,11 +40,17 @@ class StringSink : public LogSink {
     std::lock_guard lock(mu_);
     return text_;
   }
-  std::function<void(const std::string&)> on_write_;
+  // Cancels through `stop` as soon as the log shows `marker`: no sleeps, no timing.
+  void stop_on(std::string marker, std::stop_source& stop) {
+    on_write_ = [marker = std::move(marker), &stop](const std::string& text) {
+      if (text.find(marker) != std::string::npos) stop.request_stop();
+    };
+  }
 
  private:
   std::mutex mu_;
   std::string text_;
+  std::function<void(const std::string&)> on_write_;
 };
 
 class JobExecutorTest : public ::testing::Test {
@@ -232,10 +238,7 @@ TEST_F(JobExecutorTest, ROOT_StopTokenCancelsARunningJob) {
   JobSpec s = spec("cancel", {"echo waiting-for-cancel", "sleep 120", "echo never"});
   std::stop_source stop;
   StringSink sink;
-  // Cancel as soon as the job has shown it is running: no sleeps, no timing.
-  sink.on_write_ = [&](const std::string& text) {
-    if (text.find("waiting-for-cancel\n") != std::string::npos) stop.request_stop();
-  };
+  sink.stop_on("waiting-for-cancel\n", stop);
   JobResult r = run(s, sink, stop.get_token());
   EXPECT_EQ(r.status, JobStatus::kCanceled) << sink.text();
   EXPECT_EQ(r.failure_reason, FailureReason::kCanceled);
@@ -254,9 +257,7 @@ TEST_F(JobExecutorTest, ROOT_JobShellRunsUnderTheReaperWhichForwardsTheCancelsSi
                               "echo waiting-for-cancel", "sleep 120", "echo never"});
   std::stop_source stop;
   StringSink sink;
-  sink.on_write_ = [&](const std::string& text) {
-    if (text.find("waiting-for-cancel\n") != std::string::npos) stop.request_stop();
-  };
+  sink.stop_on("waiting-for-cancel\n", stop);
   JobResult r = run(s, sink, stop.get_token());
   std::string log = sink.text();
   EXPECT_EQ(r.status, JobStatus::kCanceled) << log;
@@ -378,9 +379,7 @@ TEST_F(JobExecutorTest, ROOT_NETNS_CancelWhileWaitingForServicesRunsAfterScriptA
   s.services_wait_timeout_seconds = 3600;
   std::stop_source stop;
   StringSink sink;
-  sink.on_write_ = [&](const std::string& text) {
-    if (text.find("Waiting for services") != std::string::npos) stop.request_stop();
-  };
+  sink.stop_on("Waiting for services", stop);
   JobResult r = run(s, sink, stop.get_token());
   std::string log = sink.text();
   EXPECT_EQ(r.status, JobStatus::kCanceled) << log;
@@ -393,9 +392,7 @@ TEST_F(JobExecutorTest, ROOT_AfterScriptRunsWhenCanceledAndWhenTimedOut) {
   c.job.after_script = {"echo \"after_script status=$CI_JOB_STATUS\""};
   std::stop_source stop;
   StringSink canceled;
-  canceled.on_write_ = [&](const std::string& text) {
-    if (text.find("waiting-for-cancel\n") != std::string::npos) stop.request_stop();
-  };
+  canceled.stop_on("waiting-for-cancel\n", stop);
   JobResult r = run(c, canceled, stop.get_token());
   EXPECT_EQ(r.status, JobStatus::kCanceled) << canceled.text();
   EXPECT_NE(canceled.text().find("after_script status=canceled\n"), std::string::npos)

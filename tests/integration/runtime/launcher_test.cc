@@ -15,7 +15,9 @@
 
 #include <ftw.h>
 
+#include <cstring>
 #include <sstream>
+#include <thread>
 
 #include "common/file.h"
 #include "common/json.h"
@@ -312,16 +314,26 @@ TEST_F(LauncherTest, ROOT_ReadonlyRootRejectsWrites) {
 
 TEST_F(LauncherTest, ROOT_JoinsNetworkNamespaceByPath) {
   TestBundle bundle;
-  std::string ns = "gantry-" + id_.substr(0, 20);
-  auto add = run_subprocess({"ip", "netns", "add", ns});
-  ASSERT_TRUE(add.ok() && add->exit_code == 0) << (add.ok() ? add->err : add.error().message());
+  // A network namespace of the test's own, pinned by a bind mount in its temp dir (`ip netns
+  // add` would also turn /run/netns into a mount point of the host's and leave it there). It
+  // is made on a thread of its own: unshare() changes the calling thread's namespace only.
+  testing::TempDir dir("gantry-netns");
+  std::string pin = dir.file("net");
+  ASSERT_TRUE(write_file(pin, "").ok());
+  int made = -1;
+  std::thread([&] {
+    if (::unshare(CLONE_NEWNET) == 0) {
+      made = ::mount("/proc/thread-self/ns/net", pin.c_str(), nullptr, MS_BIND, nullptr);
+    }
+  }).join();
+  ASSERT_EQ(made, 0) << std::strerror(errno);
   struct stat st{};
-  ASSERT_EQ(::stat(("/run/netns/" + ns).c_str(), &st), 0);
+  ASSERT_EQ(::stat(pin.c_str(), &st), 0);
   auto spec = default_spec(bundle, {"readlink", "/proc/self/ns/net"});
-  spec.namespaces[1].path = "/run/netns/" + ns;
+  spec.namespaces[1].path = pin;
   auto r = run(spec);
   auto own = run(default_spec(bundle, {"readlink", "/proc/self/ns/net"}));
-  (void)run_subprocess({"ip", "netns", "del", ns});
+  EXPECT_EQ(::umount2(pin.c_str(), MNT_DETACH), 0);
   ASSERT_TRUE(r.ok()) << r.error().message();
   EXPECT_EQ(r->out, "net:[" + std::to_string(st.st_ino) + "]\n");
   ASSERT_TRUE(own.ok());
