@@ -13,7 +13,6 @@
 #include "agent/container_files.h"
 #include "common/file.h"
 #include "common/file_lock.h"
-#include "common/kernel_version.h"
 #include "common/json.h"
 #include "common/logging.h"
 #include "common/scratch_file.h"
@@ -325,7 +324,8 @@ Result<std::string> OciContainerManager::create(const ContainerConfig& config) {
           std::string data,
           runtime::overlay_options(spec.root.overlay_lower, spec.root.overlay_upper,
                                    spec.root.overlay_work,
-                                   spec.root.overlay_volatile && running_kernel().at_least(5, 10)));
+                                   spec.root.overlay_volatile &&
+                                       runtime::kernel_has_overlay_volatile()));
       if (::mount("overlay", rootfs.rootfs.c_str(), "overlay", 0, data.c_str()) != 0) {
         return sys_error("mount overlay at '" + rootfs.rootfs + "'");
       }

@@ -1,7 +1,6 @@
 #include "runtime/launch_cgroup.h"
 
 #include "common/file.h"
-#include "common/kernel_version.h"
 #include "runtime/cgroups/factory.h"
 #include "runtime/cgroups/resources.h"
 #include "runtime/cgroups/v1.h"
@@ -29,7 +28,7 @@ CgroupLayout layout_to_join(const CgroupLayout& layout, const Resources& resourc
 
 PlanHost plan_host_for(const CgroupLayout& layout, const std::string& path) {
   PlanHost host;
-  host.overlay_volatile = running_kernel().at_least(5, 10);
+  host.overlay_volatile = kernel_has_overlay_volatile();
   if (layout.mode == CgroupLayout::Mode::kV2) {
     host.cgroup_v2 = true;
     host.cgroup_v1_sources.push_back({"", join_path(layout.unified_mount, path)});

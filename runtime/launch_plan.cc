@@ -9,6 +9,8 @@
 #include <array>
 #include <string>
 
+#include "common/kernel_version.h"
+
 namespace gantry::runtime {
 
 namespace {
@@ -331,6 +333,8 @@ Result<std::string> overlay_options(const std::vector<std::string>& lower,
   }
   return data;
 }
+
+bool kernel_has_overlay_volatile() { return running_kernel().at_least(5, 10); }
 
 std::string describe_mount(const MountOp& op) {
   switch (op.kind) {

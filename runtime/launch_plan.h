@@ -38,6 +38,8 @@ Result<MountOptions> parse_mount_options(const std::vector<std::string>& options
 Result<std::string> overlay_options(const std::vector<std::string>& lower,
                                     const std::string& upper, const std::string& work,
                                     bool volatile_upper = false);
+// Whether this kernel's overlayfs takes `volatile` (Linux 5.10+).
+bool kernel_has_overlay_volatile();
 
 struct MountOp {
   enum class Kind {
