@@ -40,17 +40,21 @@ class StringSink : public LogSink {
     std::lock_guard lock(mu_);
     return text_;
   }
-  // Cancels through `stop` as soon as the log shows `marker`: no sleeps, no timing.
-  void stop_on(std::string marker, std::stop_source& stop) {
-    on_write_ = [marker = std::move(marker), &stop](const std::string& text) {
-      if (text.find(marker) != std::string::npos) stop.request_stop();
+  // A stop token that is requested as soon as the log shows `marker`: a cancel at a known
+  // point of the job, with no sleeps and no timing.
+  std::stop_token cancel_at(std::string marker) {
+    std::lock_guard lock(mu_);
+    on_write_ = [this, marker = std::move(marker)](const std::string& text) {
+      if (text.find(marker) != std::string::npos) cancel_.request_stop();
     };
+    return cancel_.get_token();
   }
 
  private:
   std::mutex mu_;
   std::string text_;
   std::function<void(const std::string&)> on_write_;
+  std::stop_source cancel_;
 };
 
 class JobExecutorTest : public ::testing::Test {
@@ -236,10 +240,8 @@ TEST_F(JobExecutorTest, ROOT_TimeoutKillsTheJob) {
 
 TEST_F(JobExecutorTest, ROOT_StopTokenCancelsARunningJob) {
   JobSpec s = spec("cancel", {"echo waiting-for-cancel", "sleep 120", "echo never"});
-  std::stop_source stop;
   StringSink sink;
-  sink.stop_on("waiting-for-cancel\n", stop);
-  JobResult r = run(s, sink, stop.get_token());
+  JobResult r = run(s, sink, sink.cancel_at("waiting-for-cancel\n"));
   EXPECT_EQ(r.status, JobStatus::kCanceled) << sink.text();
   EXPECT_EQ(r.failure_reason, FailureReason::kCanceled);
   EXPECT_EQ(sink.text().find("never\n"), std::string::npos);
@@ -255,10 +257,8 @@ TEST_F(JobExecutorTest, ROOT_JobShellRunsUnderTheReaperWhichForwardsTheCancelsSi
   JobSpec s = spec("reaped", {"cat /proc/1/comm", "echo \"shell pid $$\"",
                               "sh -c 'sleep 0 &'; sleep 0.1; ps -o stat,comm",
                               "echo waiting-for-cancel", "sleep 120", "echo never"});
-  std::stop_source stop;
   StringSink sink;
-  sink.stop_on("waiting-for-cancel\n", stop);
-  JobResult r = run(s, sink, stop.get_token());
+  JobResult r = run(s, sink, sink.cancel_at("waiting-for-cancel\n"));
   std::string log = sink.text();
   EXPECT_EQ(r.status, JobStatus::kCanceled) << log;
   EXPECT_EQ(r.exit_code, 128 + SIGTERM) << log;
@@ -377,10 +377,8 @@ TEST_F(JobExecutorTest, ROOT_NETNS_CancelWhileWaitingForServicesRunsAfterScriptA
   svc.command = std::vector<std::string>{"sleep", "600"};
   s.job.services = {svc};
   s.services_wait_timeout_seconds = 3600;
-  std::stop_source stop;
   StringSink sink;
-  sink.stop_on("Waiting for services", stop);
-  JobResult r = run(s, sink, stop.get_token());
+  JobResult r = run(s, sink, sink.cancel_at("Waiting for services"));
   std::string log = sink.text();
   EXPECT_EQ(r.status, JobStatus::kCanceled) << log;
   EXPECT_EQ(log.find("never\n"), std::string::npos) << log;
@@ -390,10 +388,8 @@ TEST_F(JobExecutorTest, ROOT_NETNS_CancelWhileWaitingForServicesRunsAfterScriptA
 TEST_F(JobExecutorTest, ROOT_AfterScriptRunsWhenCanceledAndWhenTimedOut) {
   JobSpec c = spec("cancel", {"echo waiting-for-cancel", "sleep 120"});
   c.job.after_script = {"echo \"after_script status=$CI_JOB_STATUS\""};
-  std::stop_source stop;
   StringSink canceled;
-  canceled.stop_on("waiting-for-cancel\n", stop);
-  JobResult r = run(c, canceled, stop.get_token());
+  JobResult r = run(c, canceled, canceled.cancel_at("waiting-for-cancel\n"));
   EXPECT_EQ(r.status, JobStatus::kCanceled) << canceled.text();
   EXPECT_NE(canceled.text().find("after_script status=canceled\n"), std::string::npos)
       << canceled.text();
