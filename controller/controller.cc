@@ -422,34 +422,39 @@ Result<ApiReply> Controller::update_agent_me(int64_t agent, const Json& body) {
 
 // ---- periodic work ----
 
-int64_t Controller::job_timeout_ms(const JobRecord& job) {
-  int64_t seconds = options_.default_job_timeout.count();
-  if (auto pipeline = pipeline_by_id(job.pipeline_id); pipeline.ok()) {
-    if (auto plan = plan_of(*pipeline); plan.ok()) {
-      const schema::PlannedJob* planned = (*plan)->find_job(job.name);
-      if (planned && planned->timeout_seconds) seconds = *planned->timeout_seconds;
-    }
+const schema::PlannedJob* Controller::planned_job(const JobRecord& job) {
+  auto pipeline = pipeline_by_id(job.pipeline_id);
+  if (!pipeline.ok()) return nullptr;
+  auto plan = plan_of(*pipeline);
+  return plan.ok() ? (*plan)->find_job(job.name) : nullptr;
+}
+
+bool Controller::requeue_under_retry(JobRecord& job, std::optional<int> exit_code, int64_t t) {
+  const schema::PlannedJob* planned = planned_job(job);
+  if (!planned || !planned->retry ||
+      !should_retry(*planned->retry, job.auto_retries, job.failure_reason, exit_code)) {
+    return false;
   }
+  logger("scheduler")->info("job requeued by retry job={} attempt={} reason={}", job.id,
+                            job.attempt, job.failure_reason);
+  ++job.auto_retries;
+  job.status = "pending";
+  job.queued_at = t;
+  job.finished_at = 0;
+  return true;
+}
+
+int64_t Controller::job_timeout_ms(const JobRecord& job) {
+  const schema::PlannedJob* planned = planned_job(job);
+  int64_t seconds = planned && planned->timeout_seconds ? *planned->timeout_seconds
+                                                        : options_.default_job_timeout.count();
   return seconds * 1000;
 }
 
 bool Controller::end_attempt(JobRecord& job, const std::string& reason, int64_t t) {
   job.failure_reason = reason;
   job.exit_code.reset();
-  const schema::Plan* plan = nullptr;
-  auto pipeline = pipeline_by_id(job.pipeline_id);
-  if (pipeline.ok()) {
-    auto p = plan_of(*pipeline);
-    if (p.ok()) plan = *p;
-  }
-  const schema::PlannedJob* planned = plan ? plan->find_job(job.name) : nullptr;
-  bool retry = planned && planned->retry &&
-               should_retry(*planned->retry, job.auto_retries, reason, std::nullopt);
-  if (retry) {
-    ++job.auto_retries;
-    job.status = "pending";
-    job.queued_at = t;
-  } else {
+  if (!requeue_under_retry(job, std::nullopt, t)) {
     job.status = "failed";
     job.failure_allowed = job.allow_failure;
     job.finished_at = t;
@@ -526,7 +531,7 @@ void Controller::tick() {
       if (deadline->second > t) continue;
       logger("scheduler")->warn(
           "job timed out on the controller job={} attempt={} agent={} timeout_s={}", job.id,
-          job.attempt, job.agent_id, job_timeout_ms(job) / 1000);
+          job.attempt, job.agent_id, (deadline->second - job.started_at - grace_ms) / 1000);
       if (end_attempt(job, "job_execution_timeout", t)) touched.push_back(job.pipeline_id);
     }
     std::erase_if(job_deadlines_, [&](const auto& e) { return live.count(e.first) == 0; });

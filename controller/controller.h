@@ -220,6 +220,11 @@ class Controller {
   Status acknowledge(JobRecord& job);
   ApiReply stale_reply(int64_t agent, const JobRecord& job, int attempt) const;
   void touch_agent(int64_t agent);
+  // The job's entry in its pipeline's plan; nullptr when the pipeline or plan cannot be read.
+  const schema::PlannedJob* planned_job(const JobRecord& job);
+  // A failed attempt (job.failure_reason, `exit_code`) that the job's `retry:` runs again:
+  // the job is pending again and true is returned; otherwise nothing changes.
+  bool requeue_under_retry(JobRecord& job, std::optional<int> exit_code, int64_t t);
   // The attempt's timeout: the job's own, else default_job_timeout.
   int64_t job_timeout_ms(const JobRecord& job);
   // Ends a running attempt the agent did not report (`reason`: agent_lost,

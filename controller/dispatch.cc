@@ -316,18 +316,7 @@ Result<ApiReply> Controller::finish_job(int64_t agent, int64_t job_id, const Jso
                                      job.allow_failure_exit_codes.end(),
                                      *job.exit_code) != job.allow_failure_exit_codes.end();
       job.failure_allowed = job.allow_failure || exit_allowed;
-      GANTRY_ASSIGN_OR_RETURN(auto pipeline, pipeline_by_id(job.pipeline_id));
-      auto plan = plan_of(pipeline);
-      const schema::PlannedJob* planned = plan.ok() ? (*plan)->find_job(job.name) : nullptr;
-      if (planned && planned->retry &&
-          should_retry(*planned->retry, job.auto_retries, job.failure_reason, job.exit_code)) {
-        logger("scheduler")->info("job requeued by retry job={} attempt={} reason={}", job_id,
-                                  attempt, job.failure_reason);
-        ++job.auto_retries;
-        job.status = "pending";
-        job.queued_at = t;
-        job.finished_at = 0;
-      }
+      requeue_under_retry(job, job.exit_code, t);
     }
   }
   GANTRY_TRY(store_->update_job(job));

@@ -647,40 +647,34 @@ Result<std::optional<JobRecord>> Store::get_job(int64_t id) {
 }
 
 Result<std::vector<JobRecord>> Store::pipeline_jobs(int64_t pipeline_id) {
-  try {
-    SQLite::Statement q(state_->db, std::string("SELECT ") + kJobColumns +
-                                        " FROM jobs WHERE pipeline_id = ? ORDER BY position");
-    q.bind(1, pipeline_id);
-    std::vector<JobRecord> out;
-    while (q.executeStep()) out.push_back(read_job(q));
-    return out;
-  } catch (const std::exception& e) {
-    return db_error("list jobs of pipeline " + std::to_string(pipeline_id), e);
-  }
+  return select_jobs("pipeline_id = ? ORDER BY position",
+                     "list jobs of pipeline " + std::to_string(pipeline_id),
+                     [&](SQLite::Statement& q) { q.bind(1, pipeline_id); });
 }
 
 Result<std::vector<JobRecord>> Store::jobs_with_status(const std::string& status) {
-  try {
-    SQLite::Statement q(state_->db, std::string("SELECT ") + kJobColumns +
-                                        " FROM jobs WHERE status = ? ORDER BY id");
-    q.bind(1, status);
-    std::vector<JobRecord> out;
-    while (q.executeStep()) out.push_back(read_job(q));
-    return out;
-  } catch (const std::exception& e) {
-    return db_error("list " + status + " jobs", e);
-  }
+  return select_jobs("status = ? ORDER BY id", "list " + status + " jobs",
+                     [&](SQLite::Statement& q) { q.bind(1, status); });
 }
 
 Result<std::vector<JobRecord>> Store::jobs_holding_leases() {
+  // The condition of the partial index jobs_holding_leases, so the query uses it.
+  return select_jobs("lease_expires_at != 0 ORDER BY id", "list jobs holding leases",
+                     [](SQLite::Statement&) {});
+}
+
+Result<std::vector<JobRecord>> Store::select_jobs(
+    const std::string& where, const std::string& what,
+    const std::function<void(SQLite::Statement&)>& bind) {
   try {
-    SQLite::Statement q(state_->db, std::string("SELECT ") + kJobColumns +
-                                        " FROM jobs WHERE lease_expires_at != 0 ORDER BY id");
+    SQLite::Statement q(state_->db, std::string("SELECT ") + kJobColumns + " FROM jobs WHERE " +
+                                        where);
+    bind(q);
     std::vector<JobRecord> out;
     while (q.executeStep()) out.push_back(read_job(q));
     return out;
   } catch (const std::exception& e) {
-    return db_error("list jobs holding leases", e);
+    return db_error(what, e);
   }
 }
 

@@ -14,6 +14,10 @@
 
 #include "common/result.h"
 
+namespace SQLite {
+class Statement;
+}
+
 namespace gantry::controller {
 
 struct ProjectVariable {
@@ -162,6 +166,10 @@ class Store {
  private:
   struct State;
   explicit Store(std::unique_ptr<State> state);
+  // The jobs `SELECT ... FROM jobs WHERE <where>` returns; `bind` binds its parameters and
+  // `what` names the query in errors.
+  Result<std::vector<JobRecord>> select_jobs(const std::string& where, const std::string& what,
+                                             const std::function<void(SQLite::Statement&)>& bind);
   std::unique_ptr<State> state_;
   uint64_t job_writes_ = 0;
 };
