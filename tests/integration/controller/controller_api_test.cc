@@ -128,6 +128,11 @@ class FakeAgent {
                      token_, data);
   }
 
+  Reply heartbeat(int64_t job, int attempt) {
+    return api_.call("POST", "/api/v1/agent/jobs/" + std::to_string(job) + "/heartbeat", token_,
+                     Json{{"attempt", attempt}}.dump());
+  }
+
   Reply finish(int64_t job, int attempt, const std::string& log, schema::JobStatus status,
                std::optional<int> exit_code = std::nullopt,
                schema::FailureReason reason = schema::FailureReason::kNone) {
@@ -158,8 +163,7 @@ class FakeAgent {
     EXPECT_EQ(dup.status, 409);
     EXPECT_EQ(dup.body.value("code", ""), "offset_mismatch");
     EXPECT_EQ(dup.body.value("size", 0u), first.size());
-    Reply hb = api_.call("POST", "/api/v1/agent/jobs/" + std::to_string(job) + "/heartbeat",
-                         token_, Json{{"attempt", attempt}}.dump());
+    Reply hb = heartbeat(job, attempt);
     EXPECT_EQ(hb.status, 200) << hb.raw;
     EXPECT_EQ(append(job, attempt, first.size(), second).status, 200);
     Reply fin = finish(job, attempt, first + second, status,
@@ -409,9 +413,7 @@ TEST_F(ControllerApiTest, LapsedLeaseWithoutRetryFailsAsAgentLost) {
   auto lease = agent->poll(0);
   ASSERT_TRUE(lease);
   int64_t job = (*lease).at("job_id").get<int64_t>();
-  ASSERT_EQ(agent->api().call("POST", "/api/v1/agent/jobs/" + std::to_string(job) + "/heartbeat",
-                              agent->token(), Json{{"attempt", 1}}.dump()).status,
-            200);
+  ASSERT_EQ(agent->heartbeat(job, 1).status, 200);
   clock_offset_ms_ += 61'000;
   daemon_->controller().tick();
   Json p = pipeline(id);
@@ -510,8 +512,7 @@ TEST_F(ControllerApiTest, ManualJobWaitsForPlayAndCancelReachesTheAgent) {
   auto lease = agent->poll(0);
   ASSERT_TRUE(lease);
   ASSERT_EQ(admin("POST", "/api/v1/pipelines/" + std::to_string(id) + "/cancel").status, 200);
-  Reply hb = agent->api().call("POST", "/api/v1/agent/jobs/" + std::to_string(job) + "/heartbeat",
-                               agent->token(), Json{{"attempt", 1}}.dump());
+  Reply hb = agent->heartbeat(job, 1);
   EXPECT_EQ(hb.status, 200);
   EXPECT_EQ(hb.body.value("cancel", false), true);
   EXPECT_EQ(agent->finish(job, 1, "", schema::JobStatus::kCanceled).status, 200);
@@ -737,8 +738,7 @@ second:
   int64_t p2 = trigger("demo");
   EXPECT_EQ(pipeline(p1).value("status", ""), "canceled");
   int64_t job = (*lease).at("job_id").get<int64_t>();
-  Reply hb = agent->api().call("POST", "/api/v1/agent/jobs/" + std::to_string(job) + "/heartbeat",
-                               agent->token(), Json{{"attempt", 1}}.dump());
+  Reply hb = agent->heartbeat(job, 1);
   EXPECT_TRUE(hb.body.value("cancel", false));
   // p2 gets as far as a started job that is not interruptible: a newer pipeline leaves it.
   auto first = agent->poll(0);
@@ -904,24 +904,20 @@ TEST_F(ControllerApiTest, CanceledJobOfASilentOrWedgedAgentGivesUpItsLease) {
     auto lease = agent->poll(0);
     ASSERT_TRUE(lease);
     int64_t job = lease->at("job_id").get<int64_t>();
-    auto heartbeat = [&] {
-      return agent->api().call("POST", "/api/v1/agent/jobs/" + std::to_string(job) + "/heartbeat",
-                               agent->token(), Json{{"attempt", 1}}.dump());
-    };
     ASSERT_EQ(agent->append(job, 1, 0, "working\n").status, 200);
     ASSERT_EQ(admin("POST", "/api/v1/pipelines/" + std::to_string(id) + "/cancel").status, 200);
-    Reply told = heartbeat();
+    Reply told = agent->heartbeat(job, 1);
     ASSERT_EQ(told.status, 200) << told.raw;
     EXPECT_TRUE(told.body.value("cancel", false));
     if (heartbeats) {
       // 600 s of grace in heartbeats 50 s apart: the lease holds until the grace is over.
       for (int step = 1; step <= 11; ++step) {
         clock_offset_ms_ += 50'000;
-        ASSERT_EQ(heartbeat().status, 200) << "step " << step;
+        ASSERT_EQ(agent->heartbeat(job, 1).status, 200) << "step " << step;
         daemon_->controller().tick();
       }
       clock_offset_ms_ += 60'000;
-      ASSERT_EQ(heartbeat().status, 200);
+      ASSERT_EQ(agent->heartbeat(job, 1).status, 200);
     } else {
       clock_offset_ms_ += 61'000;  // past the 60 s lease
     }
@@ -929,7 +925,7 @@ TEST_F(ControllerApiTest, CanceledJobOfASilentOrWedgedAgentGivesUpItsLease) {
     Json j = pipeline(id).at("jobs")[0];
     EXPECT_EQ(j.value("status", ""), "canceled");
     EXPECT_EQ(j.value("log_size", 0u), 8u) << "the log the controller holds is recorded";
-    Reply hb = heartbeat();
+    Reply hb = agent->heartbeat(job, 1);
     EXPECT_EQ(hb.status, 409) << hb.raw;
     EXPECT_EQ(hb.body.value("code", ""), "stale_attempt");
     EXPECT_EQ(agent->append(job, 1, 8, "more\n").status, 409);
@@ -948,15 +944,11 @@ TEST_F(ControllerApiTest, WedgedAgentsJobFailsWithJobExecutionTimeoutOnTheContro
   ASSERT_TRUE(lease);
   EXPECT_EQ(lease->at("spec").value("default_timeout_seconds", 0), 3600);
   int64_t job = lease->at("job_id").get<int64_t>();
-  auto heartbeat = [&] {
-    return agent->api().call("POST", "/api/v1/agent/jobs/" + std::to_string(job) + "/heartbeat",
-                             agent->token(), Json{{"attempt", 1}}.dump());
-  };
   ASSERT_EQ(agent->append(job, 1, 0, "working\n").status, 200);
   // 10 minutes of timeout + 10 of grace, in heartbeats 50 s apart (the lease is 60 s).
   for (int step = 1; step <= 23; ++step) {
     clock_offset_ms_ += 50'000;
-    ASSERT_EQ(heartbeat().status, 200) << "step " << step;
+    ASSERT_EQ(agent->heartbeat(job, 1).status, 200) << "step " << step;
     daemon_->controller().tick();
   }
   EXPECT_EQ(pipeline(id).at("jobs")[0].value("status", ""), "running");  // 1,150 s: not yet
@@ -968,7 +960,7 @@ TEST_F(ControllerApiTest, WedgedAgentsJobFailsWithJobExecutionTimeoutOnTheContro
   EXPECT_EQ(p.at("jobs")[0].value("failure_reason", ""), "job_execution_timeout");
   EXPECT_EQ(p.at("jobs")[0].value("log_size", 0u), 8u);
   // The wedged agent hears of it at its next heartbeat and stops; nothing else is taken.
-  Reply hb = heartbeat();
+  Reply hb = agent->heartbeat(job, 1);
   EXPECT_EQ(hb.status, 409);
   EXPECT_EQ(hb.body.value("code", ""), "stale_attempt");
   Reply late = agent->append(job, 1, 8, "more\n");
@@ -994,11 +986,7 @@ TEST_F(ControllerApiTest, ControllerTimeoutIsRetriedUnderStuckOrTimeoutFailure) 
   int64_t job = lease->at("job_id").get<int64_t>();
   for (int step = 1; step <= 14; ++step) {  // 60 s + 600 s grace, 50 s at a time
     clock_offset_ms_ += 50'000;
-    ASSERT_EQ(agent->api()
-                  .call("POST", "/api/v1/agent/jobs/" + std::to_string(job) + "/heartbeat",
-                        agent->token(), Json{{"attempt", 1}}.dump())
-                  .status,
-              200);
+    ASSERT_EQ(agent->heartbeat(job, 1).status, 200);
     daemon_->controller().tick();
   }
   EXPECT_EQ(pipeline(id).at("jobs")[0].value("status", ""), "pending");
