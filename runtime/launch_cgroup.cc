@@ -28,7 +28,6 @@ CgroupLayout layout_to_join(const CgroupLayout& layout, const Resources& resourc
 
 PlanHost plan_host_for(const CgroupLayout& layout, const std::string& path) {
   PlanHost host;
-  host.overlay_volatile = kernel_has_overlay_volatile();
   if (layout.mode == CgroupLayout::Mode::kV2) {
     host.cgroup_v2 = true;
     host.cgroup_v1_sources.push_back({"", join_path(layout.unified_mount, path)});
@@ -53,6 +52,7 @@ Result<LaunchCgroup> make_launch_cgroup(const std::string& id, const ContainerSp
   LaunchCgroup out;
   GANTRY_ASSIGN_OR_RETURN(out.manager, make_cgroup_manager(path, layout));
   out.host = plan_host_for(layout, path);
+  out.host.overlay_volatile = kernel_has_overlay_volatile();
   return out;
 }
 

@@ -17,7 +17,7 @@ namespace gantry::runtime {
 
 struct LaunchCgroup {
   std::unique_ptr<CgroupManager> manager;
-  PlanHost host;  // cgroup version and the container's cgroup dirs per hierarchy
+  PlanHost host;  // cgroup version, the container's cgroup dirs per hierarchy, kernel facts
 };
 
 // PURE: the part of `layout` a new container with `resources` joins: on a v1 or hybrid host the
