@@ -57,16 +57,6 @@ std::string Sha256::finish_hex() {
   return to_hex(d.data(), d.size());
 }
 
-std::string to_hex(const uint8_t* data, size_t size) {
-  static const char kDigits[] = "0123456789abcdef";
-  std::string out(size * 2, '0');
-  for (size_t i = 0; i < size; ++i) {
-    out[2 * i] = kDigits[data[i] >> 4];
-    out[2 * i + 1] = kDigits[data[i] & 0xf];
-  }
-  return out;
-}
-
 std::string sha256_hex(std::string_view data) {
   Sha256 h;
   h.update(data);

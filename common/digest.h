@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/hex.h"
 #include "common/result.h"
 
 namespace gantry {
@@ -31,7 +32,6 @@ class Sha256 {
   std::unique_ptr<State> state_;
 };
 
-std::string to_hex(const uint8_t* data, size_t size);
 std::string sha256_hex(std::string_view data);
 // HMAC-SHA256 of `data` with `key`, as lowercase hex (GitHub's X-Hub-Signature-256).
 std::string hmac_sha256_hex(std::string_view key, std::string_view data);

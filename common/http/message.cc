@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include "common/hex.h"
+
 namespace gantry::http {
 
 namespace {
@@ -18,13 +20,6 @@ std::string lower_string(std::string_view s) {
 bool is_unreserved(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
          c == '.' || c == '_' || c == '~';
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 // Removes "." and ".." segments (RFC 3986 5.2.4) from an absolute path.
@@ -309,8 +304,8 @@ Result<std::string> url_decode(std::string_view text) {
       if (i + 2 >= text.size()) {
         return Error(ErrorCode::kInvalidArgument, "truncated percent escape");
       }
-      int hi = hex_value(text[i + 1]);
-      int lo = hex_value(text[i + 2]);
+      int hi = hex_digit_value(text[i + 1]);
+      int lo = hex_digit_value(text[i + 2]);
       if (hi < 0 || lo < 0) return Error(ErrorCode::kInvalidArgument, "invalid percent escape");
       out += static_cast<char>(hi * 16 + lo);
       i += 2;

@@ -4,8 +4,10 @@
 #include <sys/stat.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 
+#include "common/hex.h"
 #include "common/file.h"
 #include "common/json.h"
 #include "common/scratch_file.h"
@@ -27,39 +29,9 @@ uint64_t fnv1a64(const void* data, size_t size) {
 }
 
 std::string hex64(uint64_t v) {
-  static const char kDigits[] = "0123456789abcdef";
-  std::string out(16, '0');
-  for (int i = 15; i >= 0; --i, v >>= 4) out[static_cast<size_t>(i)] = kDigits[v & 0xf];
-  return out;
-}
-
-std::string to_hex(const void* data, size_t size) {
-  static const char kDigits[] = "0123456789abcdef";
-  const auto* p = static_cast<const unsigned char*>(data);
-  std::string out;
-  out.reserve(size * 2);
-  for (size_t i = 0; i < size; ++i) {
-    out.push_back(kDigits[p[i] >> 4]);
-    out.push_back(kDigits[p[i] & 0xf]);
-  }
-  return out;
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
-bool from_hex(std::string_view hex, void* out, size_t size) {
-  if (hex.size() != size * 2) return false;
-  auto* p = static_cast<unsigned char*>(out);
-  for (size_t i = 0; i < size; ++i) {
-    int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    p[i] = static_cast<unsigned char>(hi << 4 | lo);
-  }
-  return true;
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+  return buf;
 }
 
 Error corrupt(std::string_view why) {
@@ -105,7 +77,7 @@ std::string encode_seccomp_cache_entry(std::string_view key, const CompiledSecco
   size_t bytes = compiled.program.size() * sizeof(sock_filter);
   Json j{{"key", key},
          {"flags", compiled.flags},
-         {"program", to_hex(compiled.program.data(), bytes)},
+         {"program", to_hex(reinterpret_cast<const uint8_t*>(compiled.program.data()), bytes)},
          {"program_fnv", hex64(fnv1a64(compiled.program.data(), bytes))},
          {"skipped_syscalls", compiled.skipped_syscalls},
          {"skipped_architectures", compiled.skipped_architectures}};
@@ -131,7 +103,9 @@ Result<CompiledSeccomp> decode_seccomp_cache_entry(std::string_view data, std::s
   CompiledSeccomp out;
   out.program.resize(hex.size() / kInsnHex);
   size_t bytes = out.program.size() * sizeof(sock_filter);
-  if (!from_hex(hex, out.program.data(), bytes)) return corrupt("program is not hex");
+  if (!from_hex(hex, reinterpret_cast<uint8_t*>(out.program.data()), bytes)) {
+    return corrupt("program is not hex");
+  }
   if (hex64(fnv1a64(out.program.data(), bytes)) != j["program_fnv"].get<std::string>()) {
     return corrupt("program checksum mismatch");
   }
