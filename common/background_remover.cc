@@ -8,17 +8,6 @@
 
 namespace gantry {
 
-BackgroundRemover::BackgroundRemover() {
-  // The worker takes no signal: a process-directed SIGINT or SIGTERM must reach the thread
-  // that waits for it (the CLI's), not kill the process through this one. A thread starts with
-  // its creator's mask, so the mask is full while it is made.
-  sigset_t all, old;
-  sigfillset(&all);
-  ::pthread_sigmask(SIG_SETMASK, &all, &old);
-  worker_ = std::jthread([this](std::stop_token stop) { loop(std::move(stop)); });
-  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
-}
-
 BackgroundRemover::~BackgroundRemover() {
   drain();
   worker_.request_stop();
@@ -29,8 +18,20 @@ void BackgroundRemover::remove(std::string path) {
   {
     std::lock_guard lock(mu_);
     queue_.push_back(std::move(path));
+    if (!worker_.joinable()) start_worker();
   }
   cv_.notify_all();
+}
+
+void BackgroundRemover::start_worker() {
+  // The worker takes no signal: a process-directed SIGINT or SIGTERM must reach the thread
+  // that waits for it (the CLI's), not kill the process through this one. A thread starts with
+  // its creator's mask, so the mask is full while it is made.
+  sigset_t all, old;
+  sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &old);
+  worker_ = std::jthread([this](std::stop_token stop) { loop(std::move(stop)); });
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
 }
 
 void BackgroundRemover::drain() {

@@ -16,7 +16,7 @@ namespace gantry {
 
 class BackgroundRemover {
  public:
-  BackgroundRemover();
+  BackgroundRemover() = default;
   ~BackgroundRemover();
   BackgroundRemover(const BackgroundRemover&) = delete;
   BackgroundRemover& operator=(const BackgroundRemover&) = delete;
@@ -27,13 +27,14 @@ class BackgroundRemover {
   void drain();
 
  private:
+  void start_worker();  // with mu_ held; on the first remove(), so an idle owner has no thread
   void loop(std::stop_token stop);
 
   std::mutex mu_;
   std::condition_variable_any cv_;
   std::deque<std::string> queue_;
   bool busy_ = false;
-  std::jthread worker_;  // last: joined before the fields it uses go
+  std::jthread worker_;  // last: joined before the fields it uses go; started on first use
 };
 
 }  // namespace gantry
