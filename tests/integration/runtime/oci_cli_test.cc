@@ -2,9 +2,11 @@
 // lifecycle, run exit codes, pid file, hooks, console socket, list, spec, bad input, the
 // same results as runc and crun, and no leftovers after many runs.
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -183,8 +185,16 @@ TEST_F(OciCliTest, ROOT_KillAllAndForceDelete) {
 
   TestBundle sleeper({"/payload", "sleep", "1000"});
   ASSERT_EQ(gantry({"run", "-d", "k1", "--bundle", sleeper.dir()}).code, 0);
+  // `kill` sends the signal and returns, as runc's does; the init is gone once its exit
+  // (namespace teardown included) is through, which its pidfd says.
+  int pid = state_of("k1").value("pid", 0);
+  ASSERT_GT(pid, 0);
+  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  ASSERT_TRUE(pidfd) << std::strerror(errno);
   c = gantry({"kill", "--all", "k1", "9"});
   ASSERT_EQ(c.code, 0) << c.err;
+  pollfd exited{pidfd.get(), POLLIN, 0};
+  ASSERT_EQ(::poll(&exited, 1, 60'000), 1) << "the init outlived SIGKILL for a minute";
   EXPECT_EQ(state_of("k1")["status"], "stopped");
   ASSERT_EQ(gantry({"delete", "k1"}).code, 0);
   expect_gone("k1");
