@@ -209,6 +209,7 @@ struct ServiceSet::Running {
   std::string id;  // the container, once created
   bool started = false;
   bool cleaned = false;
+  bool healthy = false;  // its ports accepted connections in the health check
   UniqueFd output;  // the read end of its output pipe
   std::unique_ptr<OutputPump> pump;
   std::thread watcher;  // wait()s for the container's end
@@ -407,6 +408,7 @@ void ServiceSet::warn_about(const Running& s, const std::string& problem) {
 
 Result<size_t> ServiceSet::wait_ready(const std::string& netns_path, Clock::time_point deadline,
                                       std::stop_token stop) {
+  netns_path_ = netns_path;
   std::vector<PortProbe> probes;
   for (size_t i = 0; i < services_.size(); ++i) {
     if (!services_[i]->started) continue;
@@ -450,6 +452,8 @@ Result<size_t> ServiceSet::wait_ready(const std::string& netns_path, Clock::time
     if (!problem.empty()) {
       ++bad;
       warn_about(s, problem);
+    } else {
+      services_[i]->healthy = !s.ports.empty();
     }
   }
   return bad;
@@ -502,9 +506,26 @@ void ServiceSet::watch_exits() {
   }
 }
 
+void ServiceSet::await_exits_underway() {
+  // A healthy service's ports accept at once; a dying one's stay closed until its exit drops
+  // its probes. What is still closed after the grace is killed like every other service.
+  constexpr auto kExitGrace = std::chrono::seconds(5);
+  std::vector<PortProbe> probes;
+  for (size_t i = 0; i < services_.size(); ++i) {
+    if (!services_[i]->healthy || services_[i]->exited) continue;
+    for (auto p : services_[i]->ports) probes.push_back({i, p});
+  }
+  if (probes.empty()) return;
+  auto closed = wait_for_ports(netns_path_, options_.address, std::move(probes),
+                               Clock::now() + kExitGrace, {},
+                               [this](size_t i) { return services_[i]->exited.load(); });
+  if (!closed.ok()) logger("agent")->warn("service exit check: {}", closed.error().message());
+}
+
 void ServiceSet::stop_all() {
   ContainerManager* cm = options_.containers;
   if (cm == nullptr) return;
+  if (watching_) await_exits_underway();
   for (auto& s : services_) {
     if (s->started && !s->exited && !s->stopping.exchange(true)) {
       auto r = cm->stop(s->id, std::chrono::milliseconds(0));

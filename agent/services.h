@@ -133,7 +133,10 @@ class ServiceSet {
   void watch_exits();
 
   // Kills (SIGKILL: services are disposable, as `docker rm -f`) every started service, waits
-  // for it, then removes each container. Idempotent; problems become warnings.
+  // for it, then removes each container. Idempotent; problems become warnings. Once the script
+  // ran (watch_exits()), a service that passed the health check but whose ports no longer
+  // accept connections is on its way out: it gets a few seconds to end on its own first, so
+  // its exit is reported with its code and last words instead of being hidden by the kill.
   void stop_all();
 
   size_t size() const { return services_.size(); }
@@ -145,6 +148,7 @@ class ServiceSet {
   void read_output(Running& s, std::string_view chunk);
   void warn_about(const Running& s, const std::string& problem);
   void report_exit(const Running& s);
+  void await_exits_underway();
 
   ServiceSetOptions options_;
   ServiceLog& log_;
@@ -152,6 +156,7 @@ class ServiceSet {
   std::vector<std::unique_ptr<Running>> services_;
   bool pull_failed_ = false;
   std::atomic<bool> watching_{false};
+  std::string netns_path_;  // where wait_ready() probed
 };
 
 }  // namespace gantry::agent

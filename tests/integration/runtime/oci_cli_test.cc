@@ -119,6 +119,20 @@ class OciCliTest : public ::testing::Test {
     }
   }
 
+  // Sends `gantry runtime kill id signal` and waits for the init's exit. `kill` sends the signal
+  // and returns, as runc's does; the init is gone once its exit (namespace teardown included)
+  // is through, which its pidfd says.
+  void kill_and_wait(const std::string& id, const std::vector<std::string>& kill_args) {
+    int pid = state_of(id).value("pid", 0);
+    ASSERT_GT(pid, 0);
+    UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+    ASSERT_TRUE(pidfd) << std::strerror(errno);
+    Cmd c = gantry(kill_args);
+    ASSERT_EQ(c.code, 0) << c.err;
+    pollfd exited{pidfd.get(), POLLIN, 0};
+    ASSERT_EQ(::poll(&exited, 1, 60'000), 1) << "the init outlived the signal for a minute";
+  }
+
   TempDir tmp_{"gantry-oci"};
   std::string root_;
 };
@@ -155,8 +169,7 @@ TEST_F(OciCliTest, ROOT_FullLifecycle) {
   EXPECT_NE(c.err.find("container is running; stop it first or use --force"),
             std::string::npos) << c.err;
 
-  c = gantry({"kill", "c1", "KILL"});
-  ASSERT_EQ(c.code, 0) << c.err;
+  ASSERT_NO_FATAL_FAILURE(kill_and_wait("c1", {"kill", "c1", "KILL"}));
   EXPECT_EQ(state_of("c1")["status"], "stopped");
   EXPECT_FALSE(state_of("c1").contains("pid"));
   c = gantry({"kill", "c1", "KILL"});
@@ -185,16 +198,7 @@ TEST_F(OciCliTest, ROOT_KillAllAndForceDelete) {
 
   TestBundle sleeper({"/payload", "sleep", "1000"});
   ASSERT_EQ(gantry({"run", "-d", "k1", "--bundle", sleeper.dir()}).code, 0);
-  // `kill` sends the signal and returns, as runc's does; the init is gone once its exit
-  // (namespace teardown included) is through, which its pidfd says.
-  int pid = state_of("k1").value("pid", 0);
-  ASSERT_GT(pid, 0);
-  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
-  ASSERT_TRUE(pidfd) << std::strerror(errno);
-  c = gantry({"kill", "--all", "k1", "9"});
-  ASSERT_EQ(c.code, 0) << c.err;
-  pollfd exited{pidfd.get(), POLLIN, 0};
-  ASSERT_EQ(::poll(&exited, 1, 60'000), 1) << "the init outlived SIGKILL for a minute";
+  ASSERT_NO_FATAL_FAILURE(kill_and_wait("k1", {"kill", "--all", "k1", "9"}));
   EXPECT_EQ(state_of("k1")["status"], "stopped");
   ASSERT_EQ(gantry({"delete", "k1"}).code, 0);
   expect_gone("k1");

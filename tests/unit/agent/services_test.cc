@@ -9,9 +9,11 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <thread>
 
 #include "common/unique_fd.h"
 #include "tests/fakes/fake_container_manager.h"
@@ -86,6 +88,7 @@ class LoopbackPort {
     port_ = ntohs(sa.sin_port);
   }
   void listen() { EXPECT_EQ(::listen(fd_.get(), 8), 0); }
+  void close() { fd_.reset(); }
   std::uint16_t port() const { return port_; }
 
  private:
@@ -291,6 +294,45 @@ TEST_F(ServiceSetTest, AServiceThatExitsWhileTheJobRunsIsAWarningWithItsLastLine
   // Services that gantry stops at the end are not reported.
   set.stop_all();
   EXPECT_EQ(log_.text(), text);
+  EXPECT_TRUE(fake_.live.empty());
+}
+
+// The job ended right after its service closed its port, before the service's exit came
+// through: stop_all() waits for that exit rather than killing the service, so the job's log
+// still says how it ended. A service whose port still accepts is killed at once.
+TEST_F(ServiceSetTest, AServiceOnItsWayOutWhenTheJobEndsIsReportedNotKilled) {
+  LoopbackPort dying, steady;
+  dying.listen();
+  steady.listen();
+  fake_.present = {"web:1", "db:1"};
+  fake_.configs["web:1"].exposed_ports = {std::to_string(dying.port()) + "/tcp"};
+  fake_.configs["db:1"].exposed_ports = {std::to_string(steady.port()) + "/tcp"};
+  fake_.services["web:1"].output = "service-going-away\n";
+  schema::Service web, db;
+  web.name = "web:1";
+  db.name = "db:1";
+  ServiceSet set(options(), log_);
+  ASSERT_TRUE(set.start({web, db}, {}, {}).ok());
+  auto n = set.wait_ready("", Clock::now() + std::chrono::hours(1), {});
+  ASSERT_TRUE(n.ok()) << n.error().message();
+  EXPECT_EQ(*n, 0u);
+  set.watch_exits();
+  dying.close();
+  std::thread exiting([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    fake_.end_service("fake1", ContainerExit{3, 0, false, false, false});
+  });
+  set.stop_all();
+  exiting.join();
+  std::string text = log_.text();
+  EXPECT_NE(text.find("WARNING: Service web:1 exited with code 3 while the job was running."),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("service-going-away"), std::string::npos) << text;
+  EXPECT_EQ(text.find("Service db:1"), std::string::npos) << text;
+  auto ev = fake_.events_snapshot();
+  EXPECT_EQ(std::count(ev.begin(), ev.end(), "stop fake1"), 0) << "the dying service was killed";
+  EXPECT_EQ(std::count(ev.begin(), ev.end(), "stop fake2"), 1);
   EXPECT_TRUE(fake_.live.empty());
 }
 
