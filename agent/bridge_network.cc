@@ -2,7 +2,6 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 
 #include <cctype>
@@ -11,6 +10,7 @@
 
 #include "agent/nftables.h"
 #include "common/file.h"
+#include "common/hex.h"
 #include "common/json.h"
 #include "common/logging.h"
 #include "common/unique_fd.h"
@@ -25,23 +25,6 @@ constexpr const char* kPodInterface = "eth0";
 constexpr const char* kIpForward = "/proc/sys/net/ipv4/ip_forward";
 
 in_addr to_in_addr(uint32_t host_order) { return in_addr{htonl(host_order)}; }
-
-std::string random_hex(size_t bytes) {
-  unsigned char buf[16];
-  GANTRY_CHECK(bytes <= sizeof buf);
-  size_t got = 0;
-  while (got < bytes) {
-    ssize_t n = ::getrandom(buf + got, bytes - got, 0);
-    if (n > 0) got += static_cast<size_t>(n);
-  }
-  std::string out;
-  char hex[3];
-  for (size_t i = 0; i < bytes; ++i) {
-    std::snprintf(hex, sizeof hex, "%02x", buf[i]);
-    out += hex;
-  }
-  return out;
-}
 
 // What the bridge's IFLA_IFALIAS says: which state root made it.
 std::string owner_alias(const std::string& root) {

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mount.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,6 +12,7 @@
 #include "agent/container_files.h"
 #include "common/file.h"
 #include "common/file_lock.h"
+#include "common/hex.h"
 #include "common/json.h"
 #include "common/logging.h"
 #include "common/scratch_file.h"
@@ -39,27 +39,17 @@ constexpr std::chrono::seconds kKillGrace{10};
 // A removed bundle is renamed to this prefix + its id, then deleted in the background.
 constexpr std::string_view kRemovingPrefix = ".removing-";
 
-std::string random_id() {
-  unsigned char bytes[6];
-  GANTRY_CHECK(::getrandom(bytes, sizeof bytes, 0) == sizeof bytes);
-  static const char kHex[] = "0123456789abcdef";
-  std::string id;
-  for (unsigned char b : bytes) {
-    id += kHex[b >> 4];
-    id += kHex[b & 15];
-  }
-  return id;
-}
-
 bool is_hex_id(std::string_view s) {
-  return s.size() == 12 &&
-         std::all_of(s.begin(), s.end(), [](char c) { return std::isxdigit(c) && !std::isupper(c); });
+  return s.size() == 12 && std::all_of(s.begin(), s.end(),
+                                       [](char c) { return std::isxdigit(c) && !std::isupper(c); });
 }
 
 Status check_container_name(std::string_view name) {
-  bool ok = !name.empty() && name.size() <= 128 && std::isalnum(static_cast<unsigned char>(name[0]));
+  bool ok =
+      !name.empty() && name.size() <= 128 && std::isalnum(static_cast<unsigned char>(name[0]));
   for (char c : name) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-') ok = false;
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-')
+      ok = false;
   }
   if (!ok) {
     return Error(ErrorCode::kInvalidArgument,
@@ -165,7 +155,8 @@ OciContainerManager::~OciContainerManager() {
   }
   for (const auto& id : ids) {
     auto st = stop(id, std::chrono::milliseconds(0));
-    if (!st.ok()) logger("agent")->warn("stop container id={} error=\"{}\"", id, st.error().message());
+    if (!st.ok())
+      logger("agent")->warn("stop container id={} error=\"{}\"", id, st.error().message());
   }
 }
 
@@ -224,7 +215,8 @@ Result<std::string> OciContainerManager::create(const ContainerConfig& config) {
                                              "': source '" + v.source + "' does not exist");
     }
   }
-  if (config.network.mode == ContainerNetwork::Mode::kJoin && !path_exists(config.network.netns_path)) {
+  if (config.network.mode == ContainerNetwork::Mode::kJoin &&
+      !path_exists(config.network.netns_path)) {
     return Error(ErrorCode::kNotFound,
                  "network namespace '" + config.network.netns_path + "' does not exist");
   }
@@ -254,7 +246,7 @@ Result<std::string> OciContainerManager::create(const ContainerConfig& config) {
       }
     }
     for (int attempt = 0;; ++attempt) {
-      id = random_id();
+      id = random_hex(6);
       dir = bundle_dir(id);
       if (::mkdir(dir.c_str(), 0711) == 0) break;
       if (errno != EEXIST || attempt > 8) return sys_error("mkdir '" + dir + "'");
@@ -470,10 +462,9 @@ Result<ChildProcess> OciContainerManager::spawn_run(const std::string& id, const
   return child;
 }
 
-ContainerExit OciContainerManager::supervise(const std::string& id, ChildProcess& child,
-                                             std::optional<Clock::time_point> deadline,
-                                             std::stop_token stop,
-                                             const std::function<std::chrono::milliseconds()>& grace_of) {
+ContainerExit OciContainerManager::supervise(
+    const std::string& id, ChildProcess& child, std::optional<Clock::time_point> deadline,
+    std::stop_token stop, const std::function<std::chrono::milliseconds()>& grace_of) {
   ContainerExit how;
   auto w = child.wait(deadline, stop);
   if (w == ChildProcess::WaitResult::kExited) return how;

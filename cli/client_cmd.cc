@@ -42,7 +42,8 @@ Result<std::unique_ptr<agent::HttpApiTransport>> connect(const Connection& c) {
     if (v == nullptr) return std::nullopt;
     return std::string(v);
   };
-  GANTRY_ASSIGN_OR_RETURN(auto settings, agent::resolve_client_settings(c.controller, c.token, getenv));
+  GANTRY_ASSIGN_OR_RETURN(auto settings,
+                          agent::resolve_client_settings(c.controller, c.token, getenv));
   return agent::HttpApiTransport::create(settings.controller, settings.token);
 }
 
@@ -76,7 +77,8 @@ std::string id_path(const char* kind, const std::string& id) {
 
 Status require_number(const std::string& id, const char* what) {
   if (id.empty() || id.find_first_not_of("0123456789") != std::string::npos) {
-    return Error(ErrorCode::kInvalidArgument, std::string(what) + " id '" + id + "' is not a number");
+    return Error(ErrorCode::kInvalidArgument,
+                 std::string(what) + " id '" + id + "' is not a number");
   }
   return ok_status();
 }
@@ -145,15 +147,18 @@ void setup_project_create(CLI::App& cmd, CommandContext& ctx) {
       Json vars = Json::array();
       GANTRY_ASSIGN_OR_RETURN(Json plain, parse_vars(o->vars, "--var"));
       GANTRY_ASSIGN_OR_RETURN(Json masked, parse_vars(o->secrets, "--secret"));
-      for (auto& [k, v] : plain.items()) vars.push_back({{"key", k}, {"value", v}, {"masked", false}});
-      for (auto& [k, v] : masked.items()) vars.push_back({{"key", k}, {"value", v}, {"masked", true}});
+      for (auto& [k, v] : plain.items())
+        vars.push_back({{"key", k}, {"value", v}, {"masked", false}});
+      for (auto& [k, v] : masked.items())
+        vars.push_back({{"key", k}, {"value", v}, {"masked", true}});
       if (!vars.empty()) body["variables"] = vars;
       GANTRY_ASSIGN_OR_RETURN(Json p, agent::call_json(api, "create project '" + o->name + "'",
                                                        "POST", "/api/v1/projects", &body));
       if (o->json) {
         print_json(p);
       } else {
-        std::printf("project '%s' created (id %s)\n", o->name.c_str(), p.value("id", Json()).dump().c_str());
+        std::printf("project '%s' created (id %s)\n", o->name.c_str(),
+                    p.value("id", Json()).dump().c_str());
         print_webhook(p, o->webhook_secret.empty());
       }
       return ok_status();
@@ -166,7 +171,8 @@ void setup_project_ls(CLI::App& cmd, CommandContext& ctx) {
   add_connection_options(cmd, *o, true);
   cmd.callback([o, &ctx] {
     with_api(ctx, *o, [&](ApiTransport& api) -> Status {
-      GANTRY_ASSIGN_OR_RETURN(Json j, agent::call_json(api, "list projects", "GET", "/api/v1/projects"));
+      GANTRY_ASSIGN_OR_RETURN(Json j,
+                              agent::call_json(api, "list projects", "GET", "/api/v1/projects"));
       Json list = j.is_object() && j.contains("projects") ? j["projects"] : Json::array();
       if (o->json) {
         print_json(list);
@@ -198,11 +204,12 @@ void setup_project_show(CLI::App& cmd, CommandContext& ctx) {
         std::vector<std::vector<std::string>> rows;
         for (const auto& v : p["variables"]) {
           bool masked = v.value("masked", false);
-          rows.push_back({v.value("key", ""), masked ? "[MASKED]" : v.value("value", Json()).is_string()
-                                                          ? v["value"].get<std::string>()
-                                                          : "-"});
+          rows.push_back({v.value("key", ""), masked ? "[MASKED]"
+                                              : v.value("value", Json()).is_string()
+                                                  ? v["value"].get<std::string>()
+                                                  : "-"});
         }
-        std::fputs(("\n" + agent::format_table({"VARIABLE", "VALUE"}, rows)).c_str(), stdout);
+        std::fputs(("\n" + format_table({"VARIABLE", "VALUE"}, rows)).c_str(), stdout);
       }
       return ok_status();
     });
@@ -241,8 +248,9 @@ void setup_pipeline_trigger(CLI::App& cmd, CommandContext& ctx) {
       if (!o->source.empty()) body["source"] = o->source;
       GANTRY_ASSIGN_OR_RETURN(Json vars, parse_vars(o->vars, "--var"));
       if (!vars.empty()) body["variables"] = vars;
-      GANTRY_ASSIGN_OR_RETURN(Json p, agent::call_json(api, "trigger a pipeline of '" + o->project + "'",
-                                                       "POST", "/api/v1/pipelines", &body));
+      GANTRY_ASSIGN_OR_RETURN(
+          Json p, agent::call_json(api, "trigger a pipeline of '" + o->project + "'", "POST",
+                                   "/api/v1/pipelines", &body));
       if (o->json) {
         print_json(p);
       } else {
@@ -252,7 +260,8 @@ void setup_pipeline_trigger(CLI::App& cmd, CommandContext& ctx) {
       if (p.value("failure_reason", Json()) == "config_error") {
         if (p.contains("diagnostics") && p["diagnostics"].is_array()) {
           for (const auto& d : p["diagnostics"]) {
-            std::fprintf(stderr, "%s\n", d.is_string() ? d.get<std::string>().c_str() : d.dump().c_str());
+            std::fprintf(stderr, "%s\n",
+                         d.is_string() ? d.get<std::string>().c_str() : d.dump().c_str());
           }
         }
         ctx.exit_code = 1;
@@ -284,7 +293,8 @@ void setup_pipeline_ls(CLI::App& cmd, CommandContext& ctx) {
       add("ref", o->ref);
       add("status", o->status);
       if (o->limit > 0) add("limit", std::to_string(o->limit));
-      GANTRY_ASSIGN_OR_RETURN(Json j, agent::call_json(api, "list pipelines", "GET", "/api/v1/pipelines" + q));
+      GANTRY_ASSIGN_OR_RETURN(
+          Json j, agent::call_json(api, "list pipelines", "GET", "/api/v1/pipelines" + q));
       Json list = j.is_object() && j.contains("pipelines") ? j["pipelines"] : Json::array();
       if (o->json) {
         print_json(list);
@@ -321,7 +331,8 @@ void setup_id_action(CLI::App& cmd, CommandContext& ctx, const char* kind, const
         print_pipeline_state(j, false);
       } else {
         std::printf("job %s (%s): %s\n", j.value("id", Json()).dump().c_str(),
-                    j.value("name", std::string("?")).c_str(), j.value("status", std::string("?")).c_str());
+                    j.value("name", std::string("?")).c_str(),
+                    j.value("status", std::string("?")).c_str());
       }
       return ok_status();
     });
@@ -350,7 +361,8 @@ void setup_job_log(CLI::App& cmd, CommandContext& ctx) {
   };
   auto o = std::make_shared<Opts>();
   cmd.add_option("id", o->id, "Job id")->required();
-  cmd.add_flag("-f,--follow", o->follow, "Keep printing the log as the job writes it, until it ends");
+  cmd.add_flag("-f,--follow", o->follow,
+               "Keep printing the log as the job writes it, until it ends");
   cmd.add_option("--attempt", o->attempt, "Which attempt's log (default: the current one)");
   add_connection_options(cmd, *o, false);
   cmd.callback([o, &ctx] {
@@ -368,7 +380,8 @@ void setup_job_log(CLI::App& cmd, CommandContext& ctx) {
         }
         auto resp = api.send(req);
         if (!resp.ok()) return std::move(resp).error().with_context(what);
-        if (resp->status < 200 || resp->status > 299) return agent::api_error(*resp).with_context(what);
+        if (resp->status < 200 || resp->status > 299)
+          return agent::api_error(*resp).with_context(what);
         GANTRY_TRY(write_stdout(resp->body));
         auto next = resp->headers.get("X-Log-Next-Offset");
         uint64_t next_offset = offset + resp->body.size();
@@ -392,7 +405,8 @@ void setup_agent_ls(CLI::App& cmd, CommandContext& ctx) {
   add_connection_options(cmd, *o, true);
   cmd.callback([o, &ctx] {
     with_api(ctx, *o, [&](ApiTransport& api) -> Status {
-      GANTRY_ASSIGN_OR_RETURN(Json j, agent::call_json(api, "list agents", "GET", "/api/v1/agents"));
+      GANTRY_ASSIGN_OR_RETURN(Json j,
+                              agent::call_json(api, "list agents", "GET", "/api/v1/agents"));
       Json list = j.is_object() && j.contains("agents") ? j["agents"] : Json::array();
       if (o->json) {
         print_json(list);
@@ -408,7 +422,8 @@ void setup_agent_ls(CLI::App& cmd, CommandContext& ctx) {
 
 void setup_project_command(CLI::App& command, CommandContext& ctx) {
   command.require_subcommand(1);
-  setup_project_create(*command.add_subcommand("create", "Create a project on the controller"), ctx);
+  setup_project_create(*command.add_subcommand("create", "Create a project on the controller"),
+                       ctx);
   setup_project_ls(*command.add_subcommand("ls", "List the controller's projects"), ctx);
   setup_project_show(*command.add_subcommand("show", "Show a project and its variables"), ctx);
   setup_project_webhook(
@@ -425,8 +440,9 @@ void setup_pipeline_command(CLI::App& command, CommandContext& ctx) {
                   "pipelines", "show");
   setup_id_action(*command.add_subcommand("cancel", "Cancel a pipeline's unfinished jobs"), ctx,
                   "pipelines", "cancel");
-  setup_id_action(*command.add_subcommand("retry", "Run a pipeline's failed and canceled jobs again"),
-                  ctx, "pipelines", "retry");
+  setup_id_action(
+      *command.add_subcommand("retry", "Run a pipeline's failed and canceled jobs again"), ctx,
+      "pipelines", "retry");
 }
 
 void setup_job_command(CLI::App& command, CommandContext& ctx) {
@@ -435,7 +451,8 @@ void setup_job_command(CLI::App& command, CommandContext& ctx) {
   setup_id_action(*command.add_subcommand("show", "Show a job"), ctx, "jobs", "show");
   setup_id_action(*command.add_subcommand("cancel", "Cancel a job (stops its container)"), ctx,
                   "jobs", "cancel");
-  setup_id_action(*command.add_subcommand("retry", "Run a finished job again"), ctx, "jobs", "retry");
+  setup_id_action(*command.add_subcommand("retry", "Run a finished job again"), ctx, "jobs",
+                  "retry");
   setup_id_action(*command.add_subcommand("play", "Start a manual job, or a scheduled one now"),
                   ctx, "jobs", "play");
   setup_id_action(*command.add_subcommand("unschedule",

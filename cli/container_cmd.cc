@@ -21,6 +21,7 @@
 #include "agent/network.h"
 #include "cli/command.h"
 #include "common/json.h"
+#include "common/text_table.h"
 #include "runtime/image/auth.h"
 #include "runtime/image/reference.h"
 
@@ -245,7 +246,8 @@ int run_container(const CommandContext& ctx, const RunArgs& a,
   } else {
     code = exit->exit_code;
     if (exit->oom_killed) {
-      std::fprintf(stderr, "gantry: container '%s' was killed by the OOM killer (memory limit %s)\n",
+      std::fprintf(stderr,
+                   "gantry: container '%s' was killed by the OOM killer (memory limit %s)\n",
                    id->c_str(), a.memory.empty() ? "none" : a.memory.c_str());
     }
     if (exit->timed_out) {
@@ -340,7 +342,8 @@ void setup_container_command(CLI::App& command, CommandContext& ctx) {
   run->add_option("-u,--user", a->user, "User: name|uid[:group|gid] (default: the image's)");
   run->add_option("-w,--workdir", a->workdir, "Working directory (default: the image's)");
   run->add_option("--entrypoint", a->entrypoint, "Replace the image's entrypoint (\"\" clears it)");
-  run->add_option("--pull", a->pull, "Pull policy: missing, always or never")->capture_default_str();
+  run->add_option("--pull", a->pull, "Pull policy: missing, always or never")
+      ->capture_default_str();
   run->add_flag("--insecure", a->insecure, "Allow plain http and unverified https to the registry");
   run->add_option("--ca", a->ca, "Extra CA certificate (PEM) to trust for the registry");
   run->add_option("-l,--label", a->labels, "Set a label K=V on the container")
@@ -370,15 +373,17 @@ void setup_container_command(CLI::App& command, CommandContext& ctx) {
       std::printf("%s\n", out.dump(2).c_str());
       return;
     }
-    std::printf("%-12s  %-28s  %-24s  %-16s  %-22s  %s\n", "CONTAINER ID", "IMAGE", "COMMAND",
-                "CREATED", "STATUS", "NAME");
+    std::vector<std::vector<std::string>> rows;
     for (const auto& c : *all) {
       std::string cmd;
       for (const auto& arg : c.command) cmd += (cmd.empty() ? "" : " ") + arg;
-      std::printf("%-12s  %-28s  %-24s  %-16s  %-22s  %s\n", c.id.c_str(),
-                  truncate(c.image, 28).c_str(), truncate("\"" + cmd + "\"", 24).c_str(),
-                  ago(c.created).c_str(), status_text(c).c_str(), c.name.c_str());
+      rows.push_back({c.id, truncate(c.image, 28), truncate("\"" + cmd + "\"", 24), ago(c.created),
+                      status_text(c), c.name});
     }
+    std::fputs(format_table({"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAME"},
+                            rows, 3)
+                   .c_str(),
+               stdout);
   });
 
   struct RmArgs {

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "agent/oci_container_manager.h"
+#include "common/text_table.h"
 #include "runtime/image/import.h"
 
 namespace gantry::cli {
@@ -84,8 +85,7 @@ void setup_image_ls_command(CLI::App& command, CommandContext& ctx) {
         std::printf("%s\n", out.dump(2).c_str());
         return ok_status();
       }
-      std::printf("%-40s %-16s %-12s %-14s %-20s %s\n", "REPOSITORY", "TAG", "DIGEST",
-                  "PLATFORM", "CREATED", "SIZE");
+      std::vector<std::vector<std::string>> rows;
       for (const auto& r : images) {
         std::string repo = r.name, tag = "<none>";
         if (auto ref = image::parse_reference(r.name); ref.ok()) {
@@ -95,10 +95,12 @@ void setup_image_ls_command(CLI::App& command, CommandContext& ctx) {
           repo = bare.familiar();
           if (!ref->tag.empty()) tag = ref->tag;
         }
-        std::printf("%-40s %-16s %-12s %-14s %-20s %s\n", repo.c_str(), tag.c_str(),
-                    short_digest(r.digest).c_str(), r.platform.c_str(),
-                    r.created.substr(0, 19).c_str(), human_size(r.size).c_str());
+        rows.push_back({repo, tag, short_digest(r.digest), r.platform, r.created.substr(0, 19),
+                        human_size(r.size)});
       }
+      std::fputs(format_table({"REPOSITORY", "TAG", "DIGEST", "PLATFORM", "CREATED", "SIZE"}, rows,
+                              3).c_str(),
+                 stdout);
       return ok_status();
     });
   });
@@ -172,8 +174,9 @@ void setup_image_import_command(CLI::App& command, CommandContext& ctx) {
   command.add_option("--cmd", a->options.cmd, "Default command (repeat for each argument)");
   command.add_option("--entrypoint", a->options.entrypoint,
                      "Entrypoint (repeat for each argument)");
-  command.add_option("--expose", a->options.exposed_ports,
-                     "Exposed port PORT[/tcp|udp] (repeatable; a service's health check probes them)");
+  command.add_option(
+      "--expose", a->options.exposed_ports,
+      "Exposed port PORT[/tcp|udp] (repeatable; a service's health check probes them)");
   command.add_option("--workdir", a->options.working_dir, "Default working directory");
   command.add_option("--user", a->options.user, "Default user (uid[:gid] or name[:group])");
   command.callback([&ctx, a] {

@@ -9,6 +9,7 @@
 #include "agent/bridge_network.h"
 #include "cli/command.h"
 #include "common/json.h"
+#include "common/text_table.h"
 
 namespace gantry::cli {
 
@@ -41,17 +42,17 @@ void setup_network_command(CLI::App& command, CommandContext& ctx) {
       std::printf("%s\n", out.dump(2).c_str());
       return;
     }
-    std::printf("%-15s  %-18s  %-12s  %-7s  %s\n", "BRIDGE", "SUBNET", "NFT TABLE", "PRESENT",
-                "PODS");
+    std::vector<std::vector<std::string>> rows;
     for (const auto& n : *nets) {
       std::string pods;
       for (const auto& a : n.allocations) {
         pods += (pods.empty() ? "" : ", ") + a.pod + "=" + a.address;
       }
-      std::printf("%-15s  %-18s  %-12s  %-7s  %s\n", n.config.name.c_str(),
-                  n.config.subnet.c_str(), n.config.nft_table.c_str(),
-                  n.bridge_present ? "yes" : "no", pods.empty() ? "-" : pods.c_str());
+      rows.push_back({n.config.name, n.config.subnet, n.config.nft_table,
+                      n.bridge_present ? "yes" : "no", pods.empty() ? "-" : pods});
     }
+    std::fputs(format_table({"BRIDGE", "SUBNET", "NFT TABLE", "PRESENT", "PODS"}, rows).c_str(),
+               stdout);
   });
 
   CLI::App* prune = command.add_subcommand(

@@ -1,5 +1,12 @@
 #include "common/hex.h"
 
+#include <sys/random.h>
+
+#include <cerrno>
+#include <vector>
+
+#include "common/result.h"
+
 namespace gantry {
 
 std::string to_hex(const uint8_t* data, size_t size) {
@@ -27,6 +34,18 @@ bool from_hex(std::string_view hex, uint8_t* out, size_t size) {
     out[i] = static_cast<uint8_t>(hi << 4 | lo);
   }
   return true;
+}
+
+std::string random_hex(size_t bytes) {
+  std::vector<uint8_t> buf(bytes);
+  size_t got = 0;
+  while (got < bytes) {
+    ssize_t n = ::getrandom(buf.data() + got, bytes - got, 0);
+    // Without GRND_NONBLOCK it fails only when interrupted (or on a kernel without it).
+    GANTRY_CHECK(n > 0 || errno == EINTR);
+    if (n > 0) got += static_cast<size_t>(n);
+  }
+  return to_hex(buf.data(), buf.size());
 }
 
 }  // namespace gantry

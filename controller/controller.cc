@@ -2,14 +2,13 @@
 // pipelines.cc, the agent protocol and dispatch in dispatch.cc, JSON views in views.cc.
 #include "controller/controller.h"
 
-#include <sys/random.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
 
 #include "common/digest.h"
 #include "common/file.h"
+#include "common/hex.h"
 #include "common/logging.h"
 #include "controller/fields.h"
 #include "controller/scheduler.h"
@@ -22,18 +21,8 @@ namespace {
 constexpr const char* kAdminHashKey = "admin_token_sha256";
 constexpr const char* kRegistrationHashKey = "registration_token_sha256";
 
-Result<std::string> random_token(std::string_view prefix) {
-  uint8_t bytes[24];
-  size_t got = 0;
-  while (got < sizeof(bytes)) {
-    ssize_t n = ::getrandom(bytes + got, sizeof(bytes) - got, 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return sys_error("getrandom");
-    }
-    got += static_cast<size_t>(n);
-  }
-  return std::string(prefix) + to_hex(bytes, sizeof(bytes));
+std::string random_token(std::string_view prefix) {
+  return std::string(prefix) + random_hex(24);
 }
 
 bool valid_project_name(const std::string& name) {
@@ -54,8 +43,8 @@ Result<std::vector<std::string>> labels_field(const Json& body, const char* fiel
   GANTRY_ASSIGN_OR_RETURN(auto labels, string_list_field(body, field));
   for (const auto& l : labels) {
     if (l.empty() || l.size() > 100 || l.find_first_of(" ,\t\n") != std::string::npos) {
-      return Error(ErrorCode::kInvalidArgument, "field '" + std::string(field) + "': label '" +
-                                                    l + "' is empty, too long or has a space/comma");
+      return Error(ErrorCode::kInvalidArgument, "field '" + std::string(field) + "': label '" + l +
+                                                    "' is empty, too long or has a space/comma");
     }
   }
   return labels;
@@ -144,8 +133,8 @@ Status Controller::bootstrap() {
     return ok_status();
   }
   BootstrapTokens tokens;
-  GANTRY_ASSIGN_OR_RETURN(tokens.admin, random_token("gantry-admin-"));
-  GANTRY_ASSIGN_OR_RETURN(tokens.registration, random_token("gantry-reg-"));
+  tokens.admin = random_token("gantry-admin-");
+  tokens.registration = random_token("gantry-reg-");
   // Files first: a crash before the hashes are stored makes new tokens next time, never a
   // database that knows tokens nobody can read.
   GANTRY_TRY(write_file_atomic(join_path(options_.data_dir, "admin.token"), tokens.admin + "\n",
@@ -237,7 +226,7 @@ Result<ApiReply> Controller::create_project(const Json& body) {
       return std::move(st).error().with_context("field 'webhook_secret'");
     }
   } else {
-    GANTRY_ASSIGN_OR_RETURN(p.webhook_secret, random_token("gantry-hook-"));
+    p.webhook_secret = random_token("gantry-hook-");
   }
   p.created_at = now();
   Locked lock(*this);
@@ -285,7 +274,7 @@ Result<ApiReply> Controller::set_webhook_secret(const std::string& project, cons
       return std::move(st).error().with_context("field 'secret'");
     }
   } else {
-    GANTRY_ASSIGN_OR_RETURN(secret, random_token("gantry-hook-"));
+    secret = random_token("gantry-hook-");
   }
   Locked lock(*this);
   GANTRY_ASSIGN_OR_RETURN(auto p, project_named(project));
@@ -373,7 +362,7 @@ Result<ApiReply> Controller::register_agent(const Json& body) {
   if (a.name.size() > 200) {
     return Error(ErrorCode::kInvalidArgument, "field 'name': longer than 200 characters");
   }
-  GANTRY_ASSIGN_OR_RETURN(std::string token, random_token("gantry-agent-"));
+  std::string token = random_token("gantry-agent-");
   a.token_hash = sha256_hex(token);
   a.created_at = a.last_seen_at = now();
   Locked lock(*this);

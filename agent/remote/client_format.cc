@@ -34,7 +34,8 @@ std::string when(const Json& obj, const char* key) {
 }
 
 std::string joined(const Json& obj, const char* key) {
-  if (!obj.is_object() || !obj.contains(key) || !obj[key].is_array() || obj[key].empty()) return "-";
+  if (!obj.is_object() || !obj.contains(key) || !obj[key].is_array() || obj[key].empty())
+    return "-";
   std::string out;
   for (const auto& v : obj[key]) {
     if (!out.empty()) out += ",";
@@ -62,34 +63,11 @@ const Json& array_or_empty(const Json& j) {
 
 }  // namespace
 
-std::string format_table(const std::vector<std::string>& header,
-                         const std::vector<std::vector<std::string>>& rows) {
-  std::vector<size_t> width(header.size(), 0);
-  auto measure = [&](const std::vector<std::string>& row) {
-    for (size_t i = 0; i < row.size() && i < width.size(); ++i) width[i] = std::max(width[i], row[i].size());
-  };
-  measure(header);
-  for (const auto& r : rows) measure(r);
-  std::string out;
-  auto emit = [&](const std::vector<std::string>& row) {
-    std::string line;
-    for (size_t i = 0; i < width.size(); ++i) {
-      std::string cell = i < row.size() ? row[i] : "";
-      line += cell;
-      if (i + 1 < width.size()) line += std::string(width[i] - cell.size() + 2, ' ');
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    out += line + "\n";
-  };
-  emit(header);
-  for (const auto& r : rows) emit(r);
-  return out;
-}
-
 std::string format_projects(const Json& projects) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& p : array_or_empty(projects)) {
-    rows.push_back({text(p, "id"), text(p, "name"), text(p, "default_branch"), text(p, "repo_url")});
+    rows.push_back(
+        {text(p, "id"), text(p, "name"), text(p, "default_branch"), text(p, "repo_url")});
   }
   return format_table({"ID", "NAME", "BRANCH", "REPOSITORY"}, rows);
 }
@@ -118,7 +96,8 @@ std::string format_pipeline(const Json& p) {
   if (p.is_object() && p.contains("diagnostics") && p["diagnostics"].is_array() &&
       !p["diagnostics"].empty()) {
     out += "\n";
-    for (const auto& d : p["diagnostics"]) out += (d.is_string() ? d.get<std::string>() : d.dump()) + "\n";
+    for (const auto& d : p["diagnostics"])
+      out += (d.is_string() ? d.get<std::string>() : d.dump()) + "\n";
   }
   const Json& jobs = p.is_object() && p.contains("jobs") ? p["jobs"] : Json();
   if (jobs.is_array() && !jobs.empty()) {
@@ -129,7 +108,8 @@ std::string format_pipeline(const Json& p) {
       rows.push_back({text(j, "id"), text(j, "stage"), text(j, "name"), job_status(j),
                       text(j, "failure_reason"), duration_of(j), agent});
     }
-    out += "\n" + format_table({"ID", "STAGE", "NAME", "STATUS", "REASON", "DURATION", "AGENT"}, rows);
+    out +=
+        "\n" + format_table({"ID", "STAGE", "NAME", "STATUS", "REASON", "DURATION", "AGENT"}, rows);
   }
   return out;
 }

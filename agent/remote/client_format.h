@@ -9,14 +9,9 @@
 
 #include "agent/run_output.h"  // format_duration, shared with the run summary
 #include "common/json.h"
+#include "common/text_table.h"  // format_table
 
 namespace gantry::agent {
-
-// Columns padded to their widest cell, two spaces apart, the last column unpadded; one line per
-// row, each ending in '\n'.
-std::string format_table(const std::vector<std::string>& header,
-                         const std::vector<std::vector<std::string>>& rows);
-
 
 std::string format_projects(const Json& projects);     // the "projects" array
 std::string format_pipelines(const Json& pipelines);   // the "pipelines" array

@@ -1,10 +1,10 @@
 // `gantry runtime list`: runc's table, or a JSON array of states.
 #include <sys/stat.h>
 
-#include <algorithm>
 #include <string_view>
 
 #include "common/file.h"
+#include "common/text_table.h"
 #include "runtime/oci_cli/container.h"
 
 namespace gantry::runtime::oci_cli {
@@ -43,8 +43,7 @@ std::string owner_of(const std::string& path, const std::string& passwd) {
 Result<std::string> list(const RuntimeOptions& rt, ListFormat format) {
   StateStore store(rt.root);
   GANTRY_ASSIGN_OR_RETURN(auto ids, store.ids());
-  std::vector<std::vector<std::string>> rows = {
-      {"ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"}};
+  std::vector<std::vector<std::string>> rows;
   Json array = Json::array();
   auto passwd_or = read_file("/etc/passwd");
   std::string passwd = passwd_or.ok() ? *passwd_or : "";
@@ -69,20 +68,7 @@ Result<std::string> list(const RuntimeOptions& rt, ListFormat format) {
     }
   }
   if (format == ListFormat::kJson) return array.dump() + "\n";
-  std::vector<size_t> width(rows[0].size(), 0);
-  for (const auto& row : rows) {
-    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
-  }
-  std::string out;
-  for (const auto& row : rows) {
-    std::string line;
-    for (size_t i = 0; i < row.size(); ++i) {
-      line += row[i];
-      if (i + 1 < row.size()) line += std::string(width[i] - row[i].size() + 4, ' ');
-    }
-    out += line + "\n";
-  }
-  return out;
+  return format_table({"ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"}, rows, 4);
 }
 
 }  // namespace gantry::runtime::oci_cli

@@ -7,13 +7,6 @@
 namespace gantry::agent {
 namespace {
 
-TEST(ClientFormatTest, TableAlignsColumnsAndTrimsTrailingSpace) {
-  EXPECT_EQ(format_table({"ID", "NAME", "X"}, {{"1", "demo", ""}, {"12", "a", "yes"}}),
-            "ID  NAME  X\n"
-            "1   demo\n"
-            "12  a     yes\n");
-}
-
 TEST(ClientFormatTest, Durations) {
   EXPECT_EQ(format_duration(0.44), "440ms");
   EXPECT_EQ(format_duration(1.44), "1.44s");

@@ -26,5 +26,14 @@ TEST(HexTest, RefusesWrongLengthsAndNonDigits) {
   EXPECT_EQ(hex_digit_value('F'), 15);
 }
 
+TEST(HexTest, RandomHexIsFreshLowercaseHexOfTheAskedLength) {
+  std::string a = random_hex(6), b = random_hex(6);
+  EXPECT_EQ(a.size(), 12u);
+  EXPECT_EQ(a.find_first_not_of("0123456789abcdef"), std::string::npos) << a;
+  EXPECT_NE(a, b) << "48 random bits twice the same";
+  EXPECT_EQ(random_hex(24).size(), 48u);
+  EXPECT_EQ(random_hex(0), "");
+}
+
 }  // namespace
 }  // namespace gantry
