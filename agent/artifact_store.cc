@@ -64,7 +64,8 @@ Result<std::string> DirectoryArtifactStore::put(const schema::JobSpec& spec,
   if (slug.empty()) slug = "job";
   std::string name = slug + "-" + std::to_string(spec.job_id) + ".tar";
   Status st = copy_file_atomic(archive_path, join_path(dir_, name));
-  if (!st.ok()) return std::move(st).error().with_context("store artifacts of '" + spec.job.name + "'");
+  if (!st.ok())
+    return std::move(st).error().with_context("store artifacts of '" + spec.job.name + "'");
   return name;
 }
 

@@ -136,7 +136,8 @@ std::string CacheStore::archive_path(const std::string& key) const {
 Result<bool> CacheStore::restore(const std::string& key, const std::string& project_dir) const {
   std::string archive = archive_path(key);
   if (!path_exists(archive)) return false;
-  GANTRY_ASSIGN_OR_RETURN(UniqueFd lock, lock_file(join_path(dir_, escape_key(key) + ".lock"), LOCK_SH));
+  GANTRY_ASSIGN_OR_RETURN(UniqueFd lock,
+                          lock_file(join_path(dir_, escape_key(key) + ".lock"), LOCK_SH));
   if (!path_exists(archive)) return false;
   auto r = extract_tar(archive, project_dir);
   if (!r.ok()) return std::move(r).error().with_context("restore cache " + q(key));
@@ -148,7 +149,8 @@ Status CacheStore::save(const std::string& key, const std::string& project_dir,
   GANTRY_TRY(make_dirs(dir_));
   static std::atomic<unsigned> counter{0};
   std::string archive = archive_path(key);
-  std::string tmp = archive + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
+  std::string tmp =
+      archive + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
   auto made = create_tar(project_dir, paths, tmp);
   if (!made.ok()) {
     ::unlink(tmp.c_str());

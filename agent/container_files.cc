@@ -66,9 +66,10 @@ Status check_host_name(std::string_view name) {
     }
   }
   if (!ok) {
-    return Error(ErrorCode::kInvalidArgument,
-                 "host name '" + std::string(name) +
-                     "': want 1-253 letters, digits, '-', '_' or '.', not starting with '-' or '.'");
+    return Error(
+        ErrorCode::kInvalidArgument,
+        "host name '" + std::string(name) +
+            "': want 1-253 letters, digits, '-', '_' or '.', not starting with '-' or '.'");
   }
   return ok_status();
 }

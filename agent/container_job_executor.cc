@@ -52,7 +52,8 @@ std::string go_duration(std::int64_t s) {
 // Everything that reaches the LogSink goes through here: masked, counted and hashed.
 class JobLog {
  public:
-  JobLog(LogSink* sink, std::vector<std::string> masked) : sink_(sink), masker_(std::move(masked)) {}
+  JobLog(LogSink* sink, std::vector<std::string> masked)
+      : sink_(sink), masker_(std::move(masked)) {}
 
   void write(std::string_view bytes) {
     std::lock_guard lock(mu_);
@@ -288,7 +289,8 @@ Status JobRun::prepare_image() {
   const auto& job = spec_.job;
   log_.section("Preparing the \"gantry\" executor");
   if (env_.containers == nullptr) {
-    outcome_.fail(FailureReason::kRunnerSystemFailure, "no container manager given to the executor");
+    outcome_.fail(FailureReason::kRunnerSystemFailure,
+                  "no container manager given to the executor");
     return Error(ErrorCode::kFailedPrecondition, outcome_.message);
   }
   image_ = job.image ? job.image->name : spec_.default_image;
@@ -338,7 +340,8 @@ Status JobRun::prepare_workspace() {
   }
   Status st = make_dirs(parent, 0711);
   std::string tmpl = join_path(parent, "job-" + std::to_string(spec_.job_id) + "-XXXXXX");
-  if (st.ok() && ::mkdtemp(tmpl.data()) == nullptr) st = sys_error("create workspace in " + q(parent));
+  if (st.ok() && ::mkdtemp(tmpl.data()) == nullptr)
+    st = sys_error("create workspace in " + q(parent));
   if (st.ok()) {
     workspace_ = tmpl;
     project_host_ = join_path(workspace_, "project");
@@ -503,7 +506,8 @@ void JobRun::restore_caches() {
     log_.warning("cache: no cache directory is configured, caches are not restored nor saved");
     return;
   }
-  CacheStore store(env_.cache_dir, spec_.project_path.empty() ? spec_.project_name : spec_.project_path);
+  CacheStore store(env_.cache_dir,
+                   spec_.project_path.empty() ? spec_.project_name : spec_.project_path);
   log_.section("Restoring cache");
   for (const auto& c : caches) {
     if (!cache_pulls(c)) {
@@ -647,7 +651,8 @@ void JobRun::step_script() {
     if (stop_.stop_requested()) {
       outcome_.fail(FailureReason::kCanceled, "canceled", JobStatus::kCanceled);
     } else {
-      outcome_.fail(FailureReason::kRunnerSystemFailure, "run step_script: " + exit.error().message());
+      outcome_.fail(FailureReason::kRunnerSystemFailure,
+                    "run step_script: " + exit.error().message());
     }
     return;
   }
@@ -692,10 +697,12 @@ void JobRun::after_script() {
   if (canceled && stop.stop_requested()) {
     log_.warning("after_script stopped: the canceled job was stopped again");
   } else if (!exit.ok()) {
-    log_.warning("after_script failed, but job will continue unaffected: " + exit.error().message());
+    log_.warning("after_script failed, but job will continue unaffected: " +
+                 exit.error().message());
   } else if (exit->timed_out) {
-    log_.warning("after_script failed, but job will continue unaffected: execution took longer than " +
-                 go_duration(options_.after_script_timeout_seconds) + " seconds");
+    log_.warning(
+        "after_script failed, but job will continue unaffected: execution took longer than " +
+        go_duration(options_.after_script_timeout_seconds) + " seconds");
   } else if (exit->exit_code != 0 && !exit->canceled) {
     log_.warning("after_script failed, but job will continue unaffected: exit code " +
                  std::to_string(exit->exit_code));
@@ -706,7 +713,8 @@ void JobRun::save_caches() {
   const auto& caches = spec_.job.cache;
   if (caches.empty() || env_.cache_dir.empty()) return;
   bool succeeded = outcome_.ok();
-  CacheStore store(env_.cache_dir, spec_.project_path.empty() ? spec_.project_name : spec_.project_path);
+  CacheStore store(env_.cache_dir,
+                   spec_.project_path.empty() ? spec_.project_name : spec_.project_path);
   bool header = false;
   for (const auto& c : caches) {
     if (!cache_pushes(c) || !cache_saved(c.when, succeeded)) continue;
@@ -750,7 +758,8 @@ void JobRun::upload_artifacts() {
   auto sel = select(a->paths, a->exclude, a->untracked);
   auto fail = [&](const std::string& msg) {
     log_.error("Uploading artifacts as \"archive\" failed: " + msg);
-    if (outcome_.ok()) outcome_.fail(FailureReason::kRunnerSystemFailure, "upload artifacts: " + msg);
+    if (outcome_.ok())
+      outcome_.fail(FailureReason::kRunnerSystemFailure, "upload artifacts: " + msg);
   };
   if (!sel.ok()) return fail(sel.error().message());
   for (const auto& w : sel->warnings) log_.warning(w);

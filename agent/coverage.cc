@@ -13,7 +13,8 @@ constexpr size_t kMaxLine = 64 * 1024;
 
 Result<CoverageScanner> CoverageScanner::make(std::string_view literal) {
   auto re = schema::Regex::from_literal(literal);
-  if (!re.ok()) return std::move(re).error().with_context("coverage '" + std::string(literal) + "'");
+  if (!re.ok())
+    return std::move(re).error().with_context("coverage '" + std::string(literal) + "'");
   return CoverageScanner(std::move(re).value());
 }
 

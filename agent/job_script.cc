@@ -28,7 +28,8 @@ std::string echo_line(std::string_view command) {
 
 std::string render_script(const std::vector<std::string>& commands, std::string_view project_dir) {
   std::string s;
-  s += "# Written by gantry: each command is echoed, then run; the first failure ends the script.\n";
+  s +=
+      "# Written by gantry: each command is echoed, then run; the first failure ends the script.\n";
   s += "if (set -o pipefail) 2>/dev/null; then set -o pipefail; fi\n";
   s += "set -e\n";
   s += "cd " + shell_quote(project_dir) + "\n";

@@ -45,9 +45,11 @@ Status apply_nft(const std::string& script, std::string_view what) {
 }
 
 Status check_nft_table_name(std::string_view table) {
-  bool ok = !table.empty() && table.size() <= 64 && std::isalpha(static_cast<unsigned char>(table[0]));
+  bool ok =
+      !table.empty() && table.size() <= 64 && std::isalpha(static_cast<unsigned char>(table[0]));
   for (char c : table) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.') ok = false;
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.')
+      ok = false;
   }
   if (!ok) {
     return Error(ErrorCode::kInvalidArgument,

@@ -84,8 +84,8 @@ class Scheduler {
   // exit_codes): the job is kPending again and should be started once more.
   bool record(size_t index, const AttemptOutcome& outcome);
 
-  // Cancels the pipeline: every created, scheduled or pending job becomes kCanceled; running ones are
-  // expected to end with Kind::kCanceled. Nothing is retried or started afterwards.
+  // Cancels the pipeline: every created, scheduled or pending job becomes kCanceled; running ones
+  // are expected to end with Kind::kCanceled. Nothing is retried or started afterwards.
   void cancel();
 
   // True when no job is pending, scheduled or running and advance() would start nothing more.

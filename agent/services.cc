@@ -148,7 +148,8 @@ Result<std::vector<std::string>> service_aliases(const schema::Service& svc) {
 }
 
 Result<std::vector<std::uint16_t>> health_check_ports(
-    const std::vector<std::string>& exposed_ports, const std::optional<std::string>& override_port) {
+    const std::vector<std::string>& exposed_ports,
+    const std::optional<std::string>& override_port) {
   auto parse = [](std::string_view text, std::string_view what) -> Result<std::uint16_t> {
     if (!all_digits(text) || text.size() > 5 || std::stoul(std::string(text)) == 0 ||
         std::stoul(std::string(text)) > 65535) {
@@ -329,7 +330,8 @@ Status ServiceSet::start(const std::vector<schema::Service>& services,
     write_end.reset();  // the manager keeps its own copy
     Running& r = *s;
     services_.push_back(std::move(s));
-    if (!started.ok()) return std::move(started).error().with_context("start service " + q(svc.name));
+    if (!started.ok())
+      return std::move(started).error().with_context("start service " + q(svc.name));
     r.started = true;
     r.pump = std::make_unique<OutputPump>(r.output.get(),
                                           [this, &r](std::string_view b) { read_output(r, b); });
@@ -444,8 +446,9 @@ Result<size_t> ServiceSet::wait_ready(const std::string& netns_path, Clock::time
         if (p.service == i) ports += (ports.empty() ? "" : ", ") + std::to_string(p.port) + "/tcp";
       }
       if (!ports.empty()) {
-        problem = "service " + q(s.spec.name) + ": port" + (ports.find(',') != std::string::npos ? "s " : " ") +
-                  ports + " did not accept a connection within " +
+        problem = "service " + q(s.spec.name) + ": port" +
+                  (ports.find(',') != std::string::npos ? "s " : " ") + ports +
+                  " did not accept a connection within " +
                   std::to_string(std::max<std::int64_t>(seconds.count(), 0)) + "s";
       }
     }

@@ -123,8 +123,8 @@ class ServiceSet {
   // connections, up to `deadline`. Every service that exited or kept a port closed gets a
   // warning with the tail of its output; the result is the number of such services.
   // kCancelled when `stop` is requested.
-  Result<size_t> wait_ready(const std::string& netns_path, std::chrono::steady_clock::time_point deadline,
-                            std::stop_token stop);
+  Result<size_t> wait_ready(const std::string& netns_path,
+                            std::chrono::steady_clock::time_point deadline, std::stop_token stop);
 
   // From now on (the job's script is about to run), a service that exits on its own — not
   // stopped by stop_all() — is a warning in the log at once, naming it with its exit code or

@@ -65,7 +65,8 @@ Status copy_entry(const fs::path& from, const fs::path& to) {
   auto st = fs::symlink_status(from, ec);
   if (ec) return fs_error("copy " + q(from.string()) + ": stat", ec);
   fs::create_directories(to.parent_path(), ec);
-  if (ec) return fs_error("copy " + q(from.string()) + ": create " + q(to.parent_path().string()), ec);
+  if (ec)
+    return fs_error("copy " + q(from.string()) + ": create " + q(to.parent_path().string()), ec);
   if (fs::is_symlink(st)) {
     fs::copy_symlink(from, to, ec);
   } else if (fs::is_directory(st)) {
@@ -89,8 +90,8 @@ Result<CopyStats> copy_source_tree(const std::string& source, const std::string&
   }
   if (is_git_top(source)) {
     stats.git = true;
-    GANTRY_ASSIGN_OR_RETURN(auto files,
-                            git_z_list(source, {"ls-files", "-z", "-c", "-o", "--exclude-standard"}));
+    GANTRY_ASSIGN_OR_RETURN(
+        auto files, git_z_list(source, {"ls-files", "-z", "-c", "-o", "--exclude-standard"}));
     for (const auto& rel : files) {
       fs::path from = fs::path(source) / rel;
       if (!fs::exists(fs::symlink_status(from, ec))) continue;  // tracked but deleted

@@ -213,8 +213,9 @@ void setup_agent_command(CLI::App& command, CommandContext& ctx) {
                                             "among them may run here")
       ->delimiter(',');
   command.add_option("--concurrency", o->concurrency, "Jobs run at once")->capture_default_str();
-  command.add_option("--oci-runtime", o->oci_runtime,
-                     "OCI runtime for job containers: crun, runc or a path (default: gantry's own)");
+  command.add_option(
+      "--oci-runtime", o->oci_runtime,
+      "OCI runtime for job containers: crun, runc or a path (default: gantry's own)");
   command.add_option("--network", o->network, "Job network: bridge, none or host")
       ->capture_default_str();
   command.add_option("--bridge", o->bridge, "--network bridge: the bridge (default gantry0)");

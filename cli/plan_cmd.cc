@@ -95,7 +95,8 @@ std::string render_mermaid(const schema::Plan& plan) {
       if (j.stage != plan.stages[s]) continue;
       job_id[j.name] = mermaid_id("job", i);
       std::string label = j.name;
-      if (j.when != schema::When::kOnSuccess) label += " (" + std::string(schema::when_name(j.when)) + ")";
+      if (j.when != schema::When::kOnSuccess)
+        label += " (" + std::string(schema::when_name(j.when)) + ")";
       out << "    " << job_id[j.name] << "[" << mermaid_label(label) << "]\n";
     }
     out << "  end\n";
@@ -137,7 +138,8 @@ int run_plan(const PlanOptions& o) {
 void setup_plan_command(CLI::App& command, CommandContext& ctx) {
   auto opts = std::make_shared<PlanOptions>();
   add_pipeline_options(command, opts->pipeline);
-  command.add_option("--format", opts->format, "Output: text, json, mermaid")->capture_default_str();
+  command.add_option("--format", opts->format, "Output: text, json, mermaid")
+      ->capture_default_str();
   command.callback([opts, &ctx] { ctx.exit_code = run_plan(*opts); });
 }
 

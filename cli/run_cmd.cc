@@ -236,9 +236,9 @@ int run_pipeline(RunOptions o, const GlobalOptions& global) {
                               "run: --bridge and --subnet need --network bridge"));
   }
   if (o.services_timeout < 0) {
-    return report_error(Error(ErrorCode::kInvalidArgument,
-                              "run: --wait-for-services-timeout " +
-                                  std::to_string(o.services_timeout) + ": must be 0 or more seconds"));
+    return report_error(Error(ErrorCode::kInvalidArgument, "run: --wait-for-services-timeout " +
+                                                               std::to_string(o.services_timeout) +
+                                                               ": must be 0 or more seconds"));
   }
   if (o.color != "auto" && o.color != "always" && o.color != "never") {
     return report_error(Error(ErrorCode::kInvalidArgument,
@@ -300,7 +300,8 @@ int run_pipeline(RunOptions o, const GlobalOptions& global) {
   if (!run_dir.ok()) return report_error(run_dir.error().with_context("run"));
   auto [run_number, run_path] = *run_dir;
   std::string artifacts_dir = join_path(run_path, "artifacts");
-  if (auto st = make_dirs(artifacts_dir); !st.ok()) return report_error(st.error().with_context("run"));
+  if (auto st = make_dirs(artifacts_dir); !st.ok())
+    return report_error(st.error().with_context("run"));
 
   agent::ManagerOptions mo;
   mo.root = global.root;

@@ -82,7 +82,8 @@ std::string render_log_record(LogFormat format, spdlog::level::level_enum level,
   // logrus quotes a value only when it needs it; msg and time always do in practice.
   std::string quoted_msg =
       Json(std::string(message)).dump(-1, ' ', false, Json::error_handler_t::replace);
-  return "time=\"" + format_rfc3339(time, TimePrecision::kNanosTrimmed) + "\" level=" + level_name(level) + " msg=" + quoted_msg +
+  return "time=\"" + format_rfc3339(time, TimePrecision::kNanosTrimmed) +
+         "\" level=" + level_name(level) + " msg=" + quoted_msg +
          " component=" + std::string(component);
 }
 

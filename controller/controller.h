@@ -69,7 +69,8 @@ struct ApiReply {
 };
 
 // A conflict answer: {"error": message, "code": code} plus `extra` fields.
-ApiReply refusal(int status, std::string_view code, std::string message, Json extra = Json::object());
+ApiReply refusal(int status, std::string_view code, std::string message,
+                 Json extra = Json::object());
 
 struct LogQuery {
   uint64_t offset = 0;

@@ -198,7 +198,8 @@ bool Controller::lease_current(int64_t agent, const JobRecord& job, int attempt)
 ApiReply Controller::stale_reply(int64_t agent, const JobRecord& job, int attempt) const {
   std::string why = job.attempt != attempt || job.agent_id != agent
                         ? "attempt " + std::to_string(attempt) +
-                              " is not the current lease (attempt " + std::to_string(job.attempt) + ")"
+                              " is not the current lease (attempt " + std::to_string(job.attempt) +
+                              ")"
                         : "attempt " + std::to_string(attempt) + " has ended (" + job.status + ")";
   return refusal(409, "stale_attempt", "job " + std::to_string(job.id) + ": " + why,
                  Json{{"attempt", job.attempt}});

@@ -93,7 +93,8 @@ Status GitMirror::sync(const std::string& key, const std::string& url) {
 }
 
 Result<ResolvedCommit> GitMirror::resolve(const std::string& key, const std::string& ref_in,
-                                          const std::string& sha, const std::string& default_branch) {
+                                          const std::string& sha,
+                                          const std::string& default_branch) {
   std::string repo = path(key);
   ResolvedCommit out;
   out.ref = ref_in.empty() ? default_branch : ref_in;
@@ -109,8 +110,8 @@ Result<ResolvedCommit> GitMirror::resolve(const std::string& key, const std::str
   }
   std::string ref_sha;
   for (const auto& [prefix, is_tag] : kinds) {
-    GANTRY_ASSIGN_OR_RETURN(
-        auto r, git({"-C", repo, "rev-parse", "--verify", "--quiet", prefix + out.ref + "^{commit}"}));
+    GANTRY_ASSIGN_OR_RETURN(auto r, git({"-C", repo, "rev-parse", "--verify", "--quiet",
+                                         prefix + out.ref + "^{commit}"}));
     if (r.exit_code == 0) {
       ref_sha = trim(r.out);
       out.tag = is_tag;

@@ -113,7 +113,8 @@ Result<std::shared_ptr<LogStore::Log>> LogStore::open(int64_t job, int attempt) 
   for (const auto& name : names) {
     if (name.rfind(prefix, 0) != 0) continue;
     std::string rest = name.substr(prefix.size());
-    if (rest.empty() || rest.size() > 19 || rest.find_first_not_of("0123456789") != std::string::npos) {
+    if (rest.empty() || rest.size() > 19 ||
+        rest.find_first_not_of("0123456789") != std::string::npos) {
       ::unlink(join_path(log->job_dir, name).c_str());  // an unfinished compaction (.tmp)
       continue;
     }
@@ -128,7 +129,8 @@ Result<std::shared_ptr<LogStore::Log>> LogStore::open(int64_t job, int attempt) 
       const auto& [base, name] = segments[segments.size() - 2];
       std::string path = join_path(log->job_dir, name);
       struct stat st{};
-      if (::stat(path.c_str(), &st) == 0 && base + static_cast<uint64_t>(st.st_size) == newest.base) {
+      if (::stat(path.c_str(), &st) == 0 &&
+          base + static_cast<uint64_t>(st.st_size) == newest.base) {
         log->tail.push_back({path, base, static_cast<uint64_t>(st.st_size)});
         keep_from = segments.size() - 2;
       }

@@ -156,8 +156,9 @@ Result<ApiReply> Controller::create_pipeline_now(const Json& body) {
     if (!planned.ok()) {
       for (const auto& d : planned.diagnostics.sorted()) p.diagnostics.push_back(d.render());
     } else if (!planned.plan.created) {
-      return refusal(400, "filtered", "no pipeline for " + std::string(resolved->tag ? "tag '" : "branch '") +
-                                          resolved->ref + "': " + planned.plan.stopped_reason);
+      return refusal(400, "filtered",
+                     "no pipeline for " + std::string(resolved->tag ? "tag '" : "branch '") +
+                         resolved->ref + "': " + planned.plan.stopped_reason);
     }
   }
   if (!p.diagnostics.empty()) {
@@ -344,8 +345,9 @@ Result<ApiReply> Controller::retry_pipeline(int64_t id) {
   Locked lock(*this);
   GANTRY_ASSIGN_OR_RETURN(auto p, pipeline_by_id(id));
   if (!p.failure_reason.empty()) {
-    return Error(ErrorCode::kFailedPrecondition,
-                 "pipeline " + std::to_string(id) + " has a configuration error; trigger a new one");
+    return Error(
+        ErrorCode::kFailedPrecondition,
+        "pipeline " + std::to_string(id) + " has a configuration error; trigger a new one");
   }
   if (active_status(p.status)) {
     return Error(ErrorCode::kFailedPrecondition,
@@ -385,8 +387,8 @@ Result<ApiReply> Controller::retry_job(int64_t id) {
   Locked lock(*this);
   GANTRY_ASSIGN_OR_RETURN(auto j, job_by_id(id));
   if (j.status != "success" && j.status != "failed" && j.status != "canceled") {
-    return Error(ErrorCode::kFailedPrecondition,
-                 "job " + std::to_string(id) + " is " + j.status + "; only finished jobs are retried");
+    return Error(ErrorCode::kFailedPrecondition, "job " + std::to_string(id) + " is " + j.status +
+                                                     "; only finished jobs are retried");
   }
   GANTRY_TRY(reset_for_retry(j));
   GANTRY_ASSIGN_OR_RETURN(auto jobs, store_->pipeline_jobs(j.pipeline_id));

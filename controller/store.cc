@@ -513,15 +513,16 @@ Result<int64_t> Store::create_pipeline(const PipelineRecord& p, std::vector<JobR
     int64_t id = state_->db.getLastInsertRowid();
     for (auto& j : jobs) {
       j.pipeline_id = id;
-      SQLite::Statement jq(state_->db,
-                           "INSERT INTO jobs(pipeline_id, project_id, position, name, stage, "
-                           "stage_index, job_when, allow_failure, allow_failure_exit_codes, needs, "
-                           "tags, resource_group, interruptible, created_at, status, "
-                           "failure_allowed, attempt, auto_retries, failure_reason, exit_code, "
-                           "agent_id, lease_expires_at, queued_at, started_at, finished_at, "
-                           "log_size, log_sha256, artifact_digest, artifact_size, acknowledged, "
-                           "start_in, scheduled_at) "
-                           "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+      SQLite::Statement jq(
+          state_->db,
+          "INSERT INTO jobs(pipeline_id, project_id, position, name, stage, "
+          "stage_index, job_when, allow_failure, allow_failure_exit_codes, needs, "
+          "tags, resource_group, interruptible, created_at, status, "
+          "failure_allowed, attempt, auto_retries, failure_reason, exit_code, "
+          "agent_id, lease_expires_at, queued_at, started_at, finished_at, "
+          "log_size, log_sha256, artifact_digest, artifact_size, acknowledged, "
+          "start_in, scheduled_at) "
+          "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
       int k = 1;
       jq.bind(k++, id);
       jq.bind(k++, j.project_id);

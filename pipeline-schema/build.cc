@@ -170,7 +170,8 @@ class Builder {
     if (const Node* rules = n.get("rules")) {
       p_.workflow.rules = keywords::read_rules(r, *rules, "workflow:rules", true);
     }
-    if (const Node* ac = n.get("auto_cancel")) r.check_keys(*ac, "workflow:auto_cancel", "workflow:auto_cancel");
+    if (const Node* ac = n.get("auto_cancel"))
+      r.check_keys(*ac, "workflow:auto_cancel", "workflow:auto_cancel");
   }
 
   void read_job_entry(const MapEntry& e) {
@@ -180,9 +181,10 @@ class Builder {
       return;  // templates are not validated, as in GitLab: they may hold any YAML
     }
     auto suggestion = keywords::did_you_mean(e.key, keywords::keywords_for("global"));
-    bool job_like = e.value.is_map() && (e.value.has_value("script") || e.value.has_value("trigger") ||
-                                         e.value.has_value("run") || e.value.has_value("stage") ||
-                                         e.value.has_value("extends"));
+    bool job_like =
+        e.value.is_map() &&
+        (e.value.has_value("script") || e.value.has_value("trigger") || e.value.has_value("run") ||
+         e.value.has_value("stage") || e.value.has_value("extends"));
     if (suggestion && !job_like) {
       diags_.error(e.key_loc, "unknown keyword " + quote(e.key) + " (did you mean " +
                                   quote(*suggestion) + "?)");
@@ -235,7 +237,8 @@ class Builder {
     if (const Node* v = n.get("after_script")) job.after_script = r.script(*v, "after_script");
     if (const Node* v = n.get("variables")) job.variables = r.variables(*v, "variables", false);
     read_flow(r, n, job);
-    if (const Node* v = n.get("artifacts")) job.artifacts = keywords::read_artifacts(r, *v, "artifacts", &job.skipped);
+    if (const Node* v = n.get("artifacts"))
+      job.artifacts = keywords::read_artifacts(r, *v, "artifacts", &job.skipped);
     if (const Node* v = n.get("cache")) {
       if (auto c = keywords::read_cache(r, *v, "cache")) job.cache = std::move(*c);
     }
@@ -249,12 +252,16 @@ class Builder {
     if (const Node* v = n.get("tags")) {
       if (auto t = r.string_list(*v, "tags")) job.tags = std::move(*t);
     }
-    if (const Node* v = n.get("environment")) job.environment = keywords::read_environment(r, *v, "environment", &job.skipped);
-    if (const Node* v = n.get("resource_group")) job.resource_group = r.string(*v, "resource_group");
+    if (const Node* v = n.get("environment"))
+      job.environment = keywords::read_environment(r, *v, "environment", &job.skipped);
+    if (const Node* v = n.get("resource_group"))
+      job.resource_group = r.string(*v, "resource_group");
     if (const Node* v = n.get("coverage")) {
       if (auto s = r.string(*v, "coverage")) {
         if (s->size() < 2 || s->front() != '/' || s->back() != '/') {
-          r.error(v->loc(), "'coverage' must be a regular expression between slashes, such as '/Total: (\\d+)%/'");
+          r.error(v->loc(),
+                  "'coverage' must be a regular expression between slashes, such as '/Total: "
+                  "(\\d+)%/'");
         } else {
           job.coverage = *s;
         }
@@ -278,7 +285,8 @@ class Builder {
   // when, start_in, allow_failure, rules, only/except, needs, dependencies, parallel.
   void read_flow(Reader& r, const Node& n, Job& job) {
     if (const Node* v = n.get("when")) {
-      if (auto s = r.one_of(*v, "when", {"on_success", "on_failure", "always", "manual", "delayed"})) {
+      if (auto s =
+              r.one_of(*v, "when", {"on_success", "on_failure", "always", "manual", "delayed"})) {
         job.when = *parse_when(*s);
         job.when_set = true;
       }
@@ -295,7 +303,8 @@ class Builder {
     if (job.when == When::kDelayed && !n.has_value("start_in")) {
       r.error(job.when_loc, "'when: delayed' needs 'start_in'");
     }
-    if (const Node* v = n.get("allow_failure")) job.allow_failure = keywords::read_allow_failure(r, *v, "allow_failure");
+    if (const Node* v = n.get("allow_failure"))
+      job.allow_failure = keywords::read_allow_failure(r, *v, "allow_failure");
     if (const Node* v = n.get("rules")) job.rules = keywords::read_rules(r, *v, "rules", false);
     if (const Node* v = n.get("only")) job.only = keywords::read_ref_filter(r, *v, "only");
     if (const Node* v = n.get("except")) job.except = keywords::read_ref_filter(r, *v, "except");
@@ -306,9 +315,12 @@ class Builder {
         }
       }
     }
-    if (const Node* v = n.get("needs")) job.needs = keywords::read_needs(r, *v, "needs", &job.skipped);
-    if (const Node* v = n.get("dependencies")) job.dependencies = r.located_list(*v, "dependencies");
-    if (const Node* v = n.get("parallel")) job.parallel = keywords::read_parallel(r, *v, "parallel");
+    if (const Node* v = n.get("needs"))
+      job.needs = keywords::read_needs(r, *v, "needs", &job.skipped);
+    if (const Node* v = n.get("dependencies"))
+      job.dependencies = r.located_list(*v, "dependencies");
+    if (const Node* v = n.get("parallel"))
+      job.parallel = keywords::read_parallel(r, *v, "parallel");
   }
 
   // GitLab: a job takes each `default:` keyword it does not set itself (no merging), unless

@@ -35,18 +35,21 @@ std::optional<std::int64_t> parse_duration(std::string_view text) {
   bool any = false;
   std::size_t i = 0;
   auto skip_space = [&] {
-    while (i < text.size() && (std::isspace(static_cast<unsigned char>(text[i])) || text[i] == ',')) ++i;
+    while (i < text.size() && (std::isspace(static_cast<unsigned char>(text[i])) || text[i] == ','))
+      ++i;
   };
   skip_space();
   while (i < text.size()) {
     // "and" between parts, as in "1 hour and 30 minutes".
-    if (text.substr(i, 3) == "and" && (i + 3 == text.size() || std::isspace(static_cast<unsigned char>(text[i + 3])))) {
+    if (text.substr(i, 3) == "and" &&
+        (i + 3 == text.size() || std::isspace(static_cast<unsigned char>(text[i + 3])))) {
       i += 3;
       skip_space();
       continue;
     }
     std::size_t start = i;
-    while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
+    while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.'))
+      ++i;
     if (start == i) return std::nullopt;
     std::string number(text.substr(start, i - start));
     if (number == "." || number.find('.') != number.rfind('.')) return std::nullopt;

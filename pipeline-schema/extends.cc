@@ -62,14 +62,16 @@ class ExtendsResolver {
     bool ok = true;
     for (const Node* p : parents) {
       if (!p->is_string()) {
-        diags_.error(p->loc(), owner + ": 'extends' must be a job name or a list of job names, not " +
-                                   p->type_name());
+        diags_.error(
+            p->loc(),
+            owner + ": 'extends' must be a job name or a list of job names, not " + p->type_name());
         ok = false;
         continue;
       }
       auto it = index_.find(p->text());
       if (it == index_.end()) {
-        std::string msg = owner + ": 'extends' names " + quote(p->text()) + ", which does not exist";
+        std::string msg =
+            owner + ": 'extends' names " + quote(p->text()) + ", which does not exist";
         if (auto s = keywords::did_you_mean(p->text(), std::span<const std::string>(names_))) {
           msg += " (did you mean " + quote(*s) + "?)";
         }
@@ -143,7 +145,8 @@ class ReferenceResolver {
     if (!n.tag().empty()) {
       if (n.tag() == "!reference") return replace(n, depth);
       if (n.tag().rfind("tag:yaml.org,2002:", 0) != 0) {
-        diags_.error(n.loc(), "unknown YAML tag " + quote(n.tag()) + "; gantry knows only '!reference'");
+        diags_.error(n.loc(),
+                     "unknown YAML tag " + quote(n.tag()) + "; gantry knows only '!reference'");
       }
     }
     // A failed reference inside a list is dropped, so it is reported once rather than again

@@ -150,7 +150,8 @@ class Expander {
       return;
     }
     if (!is_yaml_name(path)) {
-      diags_.error(loc, "include: " + quote(raw) + " is not a YAML file (it must end in .yml or .yaml)");
+      diags_.error(loc,
+                   "include: " + quote(raw) + " is not a YAML file (it must end in .yml or .yaml)");
       return;
     }
     if (has_wildcard(path)) {

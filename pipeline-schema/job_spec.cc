@@ -131,7 +131,8 @@ Result<JobSpec> job_spec_from_json(const Json& j) {
     const Json& deps = j.at("dependencies");
     if (!deps.is_array()) return r.bad("dependencies", "not an array");
     for (size_t i = 0; i < deps.size(); ++i) {
-      if (!deps[i].is_object()) return r.bad("dependencies", "entry " + std::to_string(i) + " is not an object");
+      if (!deps[i].is_object())
+        return r.bad("dependencies", "entry " + std::to_string(i) + " is not an object");
       FieldReader dr(deps[i], "job spec: dependencies[" + std::to_string(i) + "]");
       DependencyArtifacts d;
       GANTRY_ASSIGN_OR_RETURN(d.job, dr.required<std::string>("job"));
@@ -146,7 +147,8 @@ Result<JobSpec> job_spec_from_json(const Json& j) {
     GANTRY_ASSIGN_OR_RETURN(s.default_timeout_seconds,
                             r.required<std::int64_t>("default_timeout_seconds"));
   }
-  if (j.contains("services_wait_timeout_seconds") && !j.at("services_wait_timeout_seconds").is_null()) {
+  if (j.contains("services_wait_timeout_seconds") &&
+      !j.at("services_wait_timeout_seconds").is_null()) {
     GANTRY_ASSIGN_OR_RETURN(s.services_wait_timeout_seconds,
                             r.required<std::int64_t>("services_wait_timeout_seconds"));
   }

@@ -29,7 +29,8 @@ class Node {
  public:
   Node() = default;  // null, unknown location
   static Node null(SourceLocation loc);
-  static Node scalar(std::string value, SourceLocation loc, ScalarStyle style = ScalarStyle::kPlain);
+  static Node scalar(std::string value, SourceLocation loc,
+                     ScalarStyle style = ScalarStyle::kPlain);
   static Node sequence(SourceLocation loc);
   static Node map(SourceLocation loc);
 

@@ -109,13 +109,15 @@ PlanResult make_plan(const Pipeline& pipeline, const TriggerContext& trigger) {
     v.set_all(trigger_vars);
     auto expanded = expand_all(v);
     if (!expanded.ok()) {
-      diags.error(pipeline.workflow.loc.known() ? pipeline.workflow.loc : SourceLocation{pipeline.file},
-                  expanded.error().message());
+      diags.error(
+          pipeline.workflow.loc.known() ? pipeline.workflow.loc : SourceLocation{pipeline.file},
+          expanded.error().message());
       plan.variables = v;
     } else {
       plan.variables = std::move(expanded).value();
     }
-    if (pipeline.workflow.name) plan.name = expand_for_display(*pipeline.workflow.name, plan.variables);
+    if (pipeline.workflow.name)
+      plan.name = expand_for_display(*pipeline.workflow.name, plan.variables);
   }
   if (!plan.created) return result;
 
@@ -214,7 +216,8 @@ PlanResult make_plan(const Pipeline& pipeline, const TriggerContext& trigger) {
           pj.environment->url = expand_for_display(*pj.environment->url, pj.variables);
         }
       }
-      if (job.resource_group) pj.resource_group = expand_for_display(*job.resource_group, pj.variables);
+      if (job.resource_group)
+        pj.resource_group = expand_for_display(*job.resource_group, pj.variables);
       pj.coverage = job.coverage;
       for (const auto& s : job.skipped) pj.skipped_keywords.push_back(s.keyword);
       pj.is_trigger = job.is_trigger;
@@ -224,9 +227,10 @@ PlanResult make_plan(const Pipeline& pipeline, const TriggerContext& trigger) {
   }
 
   // Stage order, then file order (stable sort keeps file order within a stage).
-  std::stable_sort(candidates.begin(), candidates.end(), [&](const Candidate& a, const Candidate& b) {
-    return pipeline.stage_index(a.job->stage) < pipeline.stage_index(b.job->stage);
-  });
+  std::stable_sort(candidates.begin(), candidates.end(),
+                   [&](const Candidate& a, const Candidate& b) {
+                     return pipeline.stage_index(a.job->stage) < pipeline.stage_index(b.job->stage);
+                   });
   std::map<std::string, int> stage_of_instance;
   for (const auto& c : candidates) {
     stage_of_instance[c.planned.name] = pipeline.stage_index(c.job->stage);

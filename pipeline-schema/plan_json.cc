@@ -46,7 +46,8 @@ VariableSet vars_from(const Json& a) {
 
 Json model_vars_json(const Variables& vars) {
   Json a = Json::array();
-  for (const auto& v : vars) a.push_back(Json{{"name", v.name}, {"value", v.value}, {"expand", v.expand}});
+  for (const auto& v : vars)
+    a.push_back(Json{{"name", v.name}, {"value", v.value}, {"expand", v.expand}});
   return a;
 }
 Variables model_vars_from(const Json& a) {
@@ -193,13 +194,15 @@ Json job_json(const PlannedJob& p) {
          {"node_total", p.node_total},
          {"location", loc_json(p.loc)}};
   put_opt(j, "start_in", p.start_in);
-  if (!p.allow_failure_exit_codes.empty()) j["allow_failure_exit_codes"] = p.allow_failure_exit_codes;
+  if (!p.allow_failure_exit_codes.empty())
+    j["allow_failure_exit_codes"] = p.allow_failure_exit_codes;
   j["image"] = p.image ? image_json(*p.image) : Json(nullptr);
   j["services"] = Json::array();
   for (const auto& s : p.services) j["services"].push_back(service_json(s));
   if (p.needs) {
     j["needs"] = Json::array();
-    for (const auto& n : *p.needs) j["needs"].push_back(Json{{"job", n.job}, {"artifacts", n.artifacts}});
+    for (const auto& n : *p.needs)
+      j["needs"].push_back(Json{{"job", n.job}, {"artifacts", n.artifacts}});
   } else {
     j["needs"] = nullptr;
   }
@@ -208,7 +211,8 @@ Json job_json(const PlannedJob& p) {
   for (const auto& c : p.cache) j["cache"].push_back(cache_json(c));
   put_opt(j, "timeout_seconds", p.timeout_seconds);
   if (p.retry) {
-    j["retry"] = Json{{"max", p.retry->max}, {"when", p.retry->when}, {"exit_codes", p.retry->exit_codes}};
+    j["retry"] =
+        Json{{"max", p.retry->max}, {"when", p.retry->when}, {"exit_codes", p.retry->exit_codes}};
   }
   if (p.environment) j["environment"] = environment_json(*p.environment);
   put_opt(j, "resource_group", p.resource_group);

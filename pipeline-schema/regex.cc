@@ -27,8 +27,8 @@ Result<Regex> Regex::compile(std::string_view pattern, std::string_view flags) {
   auto compiled = std::make_shared<Compiled>(full, options);
   if (!compiled->re.ok()) {
     return Error(ErrorCode::kInvalidArgument, "invalid regular expression '/" +
-                                                  std::string(pattern) + "/" +
-                                                  std::string(flags) + "': " + compiled->re.error());
+                                                  std::string(pattern) + "/" + std::string(flags) +
+                                                  "': " + compiled->re.error());
   }
   return Regex(std::move(compiled), "/" + std::string(pattern) + "/" + std::string(flags));
 }
@@ -45,8 +45,9 @@ bool Regex::looks_like_literal(std::string_view literal) {
 
 Result<Regex> Regex::from_literal(std::string_view literal) {
   if (!looks_like_literal(literal)) {
-    return Error(ErrorCode::kInvalidArgument,
-                 "'" + std::string(literal) + "' is not a regular expression of the form /pattern/flags");
+    return Error(
+        ErrorCode::kInvalidArgument,
+        "'" + std::string(literal) + "' is not a regular expression of the form /pattern/flags");
   }
   auto close = literal.rfind('/');
   std::string body;

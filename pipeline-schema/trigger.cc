@@ -11,8 +11,8 @@ Status validate_pipeline_source(std::string_view source) {
     if (!known.empty()) known += ", ";
     known += s;
   }
-  return Error(ErrorCode::kInvalidArgument,
-               "unknown pipeline source '" + std::string(source) + "' (expected one of: " + known + ")");
+  return Error(ErrorCode::kInvalidArgument, "unknown pipeline source '" + std::string(source) +
+                                                "' (expected one of: " + known + ")");
 }
 
 Result<std::pair<std::string, std::string>> parse_variable_assignment(std::string_view text) {

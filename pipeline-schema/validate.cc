@@ -102,7 +102,8 @@ void validate_pipeline(const Pipeline& p, Diagnostics& diags) {
         if (other == nullptr) {
           std::vector<std::string> names;
           for (const auto& j : p.jobs) names.push_back(j.name);
-          std::string msg = owner + ": 'dependencies' names " + quote(dep.value) + ", which is not a job";
+          std::string msg =
+              owner + ": 'dependencies' names " + quote(dep.value) + ", which is not a job";
           if (auto s = keywords::did_you_mean(dep.value, std::span<const std::string>(names))) {
             msg += " (did you mean " + quote(*s) + "?)";
           }
@@ -127,7 +128,8 @@ void validate_pipeline(const Pipeline& p, Diagnostics& diags) {
     if (job.environment && job.environment->on_stop &&
         p.find_job(*job.environment->on_stop) == nullptr) {
       diags.error(job.environment->loc, owner + ": 'environment:on_stop' names " +
-                                            quote(*job.environment->on_stop) + ", which is not a job");
+                                            quote(*job.environment->on_stop) +
+                                            ", which is not a job");
     }
   }
 }

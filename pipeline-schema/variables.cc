@@ -124,7 +124,8 @@ class Expander {
     for (const auto& ref : find_references(v->value, /*percent=*/true)) {
       out.append(v->value, pos, ref.begin - pos);
       pos = ref.end;
-      const std::string_view written = std::string_view(v->value).substr(ref.begin, ref.end - ref.begin);
+      const std::string_view written =
+          std::string_view(v->value).substr(ref.begin, ref.end - ref.begin);
       if (ref.name.empty() || ref.name == name || !vars_.contains(ref.name)) {
         out.append(written);
         continue;

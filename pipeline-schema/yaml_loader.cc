@@ -46,7 +46,8 @@ class TreeBuilder : public YAML::EventHandler {
   void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
     auto it = anchors_.find(anchor);
     if (it == anchors_.end()) {
-      throw ParseAbort{loc(mark), "alias refers to an anchor that is not complete yet (recursive alias)"};
+      throw ParseAbort{loc(mark),
+                       "alias refers to an anchor that is not complete yet (recursive alias)"};
     }
     count_nodes(it->second.tree_size(), mark);
     Node copy = it->second;
@@ -57,7 +58,8 @@ class TreeBuilder : public YAML::EventHandler {
   void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
                 const std::string& value) override {
     count_nodes(1, mark);
-    Node n = Node::scalar(value, loc(mark), tag == "?" ? ScalarStyle::kPlain : ScalarStyle::kQuoted);
+    Node n =
+        Node::scalar(value, loc(mark), tag == "?" ? ScalarStyle::kPlain : ScalarStyle::kQuoted);
     set_tag(n, tag);
     finish(std::move(n), anchor, false);
   }

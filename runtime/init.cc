@@ -245,7 +245,8 @@ void run_exec_child(const InitArgs& a, const int* ns_fds, const int* ns_flags, s
   g_sync_fd = a.sync_fd;
   expect_message(SyncType::kGo);
   for (size_t i = 0; i < ns_count; ++i) {
-    if (::setns(ns_fds[i], ns_flags[i]) != 0) init_fail(InitStep::kSetns, errno, static_cast<int>(i));
+    if (::setns(ns_fds[i], ns_flags[i]) != 0)
+      init_fail(InitStep::kSetns, errno, static_cast<int>(i));
     ::close(ns_fds[i]);
   }
   if (a.terminal) {

@@ -120,10 +120,12 @@ std::string describe_step(const SyncMessage& m, const LaunchPlan* plan_ptr,
 Error init_error(const SyncMessage& m, const LaunchPlan* plan, const ProcessSecurity& security) {
   std::string what = describe_step(m, plan, security);
   if (m.err == 0 && m.status > 0) {
-    return Error(ErrorCode::kFailedPrecondition, what + ": exited with status " + std::to_string(m.status));
+    return Error(ErrorCode::kFailedPrecondition,
+                 what + ": exited with status " + std::to_string(m.status));
   }
   if (m.err == 0 && m.status < 0) {
-    return Error(ErrorCode::kFailedPrecondition, what + ": killed by signal " + std::to_string(-m.status));
+    return Error(ErrorCode::kFailedPrecondition,
+                 what + ": killed by signal " + std::to_string(-m.status));
   }
   if (m.err == ETIMEDOUT) return Error(ErrorCode::kDeadlineExceeded, what + ": timed out", m.err);
   return sys_error(what, m.err);

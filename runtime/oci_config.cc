@@ -281,8 +281,8 @@ Status ConfigParser::parse_process(const Json& j, Process& process) const {
     if (const Json* groups = get(*user, "additionalGids")) {
       GANTRY_TRY(array(*groups, p + ".additionalGids"));
       for (size_t i = 0; i < groups->size(); ++i) {
-        GANTRY_ASSIGN_OR_RETURN(uint32_t g, integer<uint32_t>((*groups)[i],
-                                                              index_path(p + ".additionalGids", i)));
+        GANTRY_ASSIGN_OR_RETURN(
+            uint32_t g, integer<uint32_t>((*groups)[i], index_path(p + ".additionalGids", i)));
         process.user.additional_gids.push_back(g);
       }
     }
@@ -390,7 +390,8 @@ Status ConfigParser::parse_hooks(const Json& j, Hooks& hooks) const {
       {"poststart", &hooks.poststart},
       {"poststop", &hooks.poststop}};
   for (auto& [key, out] : kinds) {
-    if (const Json* list = get(j, key)) GANTRY_TRY(parse_hook_list(*list, field_path("hooks", key), *out));
+    if (const Json* list = get(j, key))
+      GANTRY_TRY(parse_hook_list(*list, field_path("hooks", key), *out));
   }
   return ok_status();
 }
@@ -923,7 +924,8 @@ Json to_oci_config(const ContainerSpec& spec) {
   if (!caps.empty()) process["capabilities"] = std::move(caps);
   if (!p.rlimits.empty()) {
     Json rl = Json::array();
-    for (const auto& r : p.rlimits) rl.push_back({{"type", r.type}, {"hard", r.hard}, {"soft", r.soft}});
+    for (const auto& r : p.rlimits)
+      rl.push_back({{"type", r.type}, {"hard", r.hard}, {"soft", r.soft}});
     process["rlimits"] = std::move(rl);
   }
   process["noNewPrivileges"] = p.no_new_privileges;
@@ -1058,7 +1060,8 @@ Json to_oci_config(const ContainerSpec& spec) {
     sc["syscalls"] = std::move(calls);
     linux_section["seccomp"] = std::move(sc);
   }
-  if (!spec.rootfs_propagation.empty()) linux_section["rootfsPropagation"] = spec.rootfs_propagation;
+  if (!spec.rootfs_propagation.empty())
+    linux_section["rootfsPropagation"] = spec.rootfs_propagation;
   if (!spec.masked_paths.empty()) linux_section["maskedPaths"] = spec.masked_paths;
   if (!spec.readonly_paths.empty()) linux_section["readonlyPaths"] = spec.readonly_paths;
   if (!spec.sysctl.empty()) linux_section["sysctl"] = spec.sysctl;

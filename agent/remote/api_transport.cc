@@ -146,7 +146,8 @@ Error api_error(const ApiResponse& response) {
   if (j.is_object() && j.contains("error") && j["error"].is_string()) {
     message = j["error"].get<std::string>();
   } else {
-    message = std::to_string(response.status) + " " + std::string(http::reason_phrase(response.status));
+    message =
+        std::to_string(response.status) + " " + std::string(http::reason_phrase(response.status));
     std::string body = response.body.substr(0, 200);
     while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.pop_back();
     if (!body.empty()) message += ": " + body;
@@ -159,7 +160,8 @@ Error api_error(const ApiResponse& response) {
 
 std::string api_error_code(const ApiResponse& response) {
   Json j = error_body(response);
-  if (j.is_object() && j.contains("code") && j["code"].is_string()) return j["code"].get<std::string>();
+  if (j.is_object() && j.contains("code") && j["code"].is_string())
+    return j["code"].get<std::string>();
   return "";
 }
 

@@ -48,7 +48,8 @@ Result<ClientSettings> resolve_client_settings(
       }
       s.token = j["token"].get<std::string>();
     }
-    if (s.controller.empty() && j.contains("controller")) s.controller = j["controller"].get<std::string>();
+    if (s.controller.empty() && j.contains("controller"))
+      s.controller = j["controller"].get<std::string>();
   }
   std::string where = path.empty() ? "" : ", or put it in '" + path + "'";
   if (s.controller.empty()) {

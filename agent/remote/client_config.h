@@ -25,6 +25,7 @@ Result<ClientSettings> resolve_client_settings(
     const std::function<std::optional<std::string>(const char*)>& getenv);
 
 // The config file path for this environment.
-std::string client_config_path(const std::function<std::optional<std::string>(const char*)>& getenv);
+std::string client_config_path(
+    const std::function<std::optional<std::string>(const char*)>& getenv);
 
 }  // namespace gantry::agent

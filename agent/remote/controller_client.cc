@@ -41,10 +41,12 @@ Result<Json> ControllerClient::me() {
   return call_json(transport_, "check the agent token", "GET", "/api/v1/agent/me");
 }
 
-Status ControllerClient::update_me(const std::string& name, const std::vector<std::string>& labels) {
+Status ControllerClient::update_me(const std::string& name,
+                                   const std::vector<std::string>& labels) {
   Json body = {{"labels", labels}};
   if (!name.empty()) body["name"] = name;
-  GANTRY_TRY(call_json(transport_, "update the agent's labels", "PATCH", "/api/v1/agent/me", &body));
+  GANTRY_TRY(
+      call_json(transport_, "update the agent's labels", "PATCH", "/api/v1/agent/me", &body));
   return ok_status();
 }
 
@@ -63,11 +65,13 @@ Result<std::optional<Lease>> ControllerClient::request_job(std::chrono::seconds 
   try {
     lease.job_id = j.at("job_id").get<int64_t>();
     lease.attempt = j.at("attempt").get<int>();
-    if (j.contains("lease_seconds")) lease.lease = std::chrono::seconds(j["lease_seconds"].get<int64_t>());
+    if (j.contains("lease_seconds"))
+      lease.lease = std::chrono::seconds(j["lease_seconds"].get<int64_t>());
     if (j.contains("heartbeat_seconds")) {
       lease.heartbeat = std::chrono::seconds(j["heartbeat_seconds"].get<int64_t>());
     }
-    if (j.contains("repo_url") && j["repo_url"].is_string()) lease.repo_url = j["repo_url"].get<std::string>();
+    if (j.contains("repo_url") && j["repo_url"].is_string())
+      lease.repo_url = j["repo_url"].get<std::string>();
     lease.spec = j.at("spec");
   } catch (const Json::exception& e) {
     return Error(ErrorCode::kInternal, std::string("job lease: unexpected answer: ") + e.what());

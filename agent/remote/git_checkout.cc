@@ -75,11 +75,14 @@ GitCheckout::GitCheckout(std::string mirrors_dir, CheckoutOptions options)
 std::string GitCheckout::mirror_path(const std::string& url) const {
   std::string name = url;
   while (!name.empty() && name.back() == '/') name.pop_back();
-  if (auto slash = name.find_last_of("/:"); slash != std::string::npos) name = name.substr(slash + 1);
-  if (name.size() > 4 && name.compare(name.size() - 4, 4, ".git") == 0) name.resize(name.size() - 4);
+  if (auto slash = name.find_last_of("/:"); slash != std::string::npos)
+    name = name.substr(slash + 1);
+  if (name.size() > 4 && name.compare(name.size() - 4, 4, ".git") == 0)
+    name.resize(name.size() - 4);
   std::string safe;
   for (char c : name) {
-    safe += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') ? c : '_';
+    safe +=
+        (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') ? c : '_';
   }
   if (safe.empty() || safe[0] == '.') safe = "repo" + safe;
   return join_path(mirrors_dir_, sha256_hex(url).substr(0, 16) + "-" + safe + ".git");
@@ -138,7 +141,9 @@ Status GitCheckout::update_mirror(const std::string& url, const std::string& sha
 
 Status GitCheckout::checkout(const std::string& url, const std::string& sha,
                              const std::string& dest) {
-  auto ctx = [&](Error e) { return std::move(e).with_context("check out '" + sha + "' of '" + url + "'"); };
+  auto ctx = [&](Error e) {
+    return std::move(e).with_context("check out '" + sha + "' of '" + url + "'");
+  };
   if (!valid_sha(sha)) {
     return ctx(Error(ErrorCode::kInvalidArgument, "not a commit id (hex, 7 to 64 digits)"));
   }

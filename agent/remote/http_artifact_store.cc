@@ -10,7 +10,8 @@ Result<std::string> HttpArtifactStore::put(const schema::JobSpec& spec,
   return "/api/v1/agent/jobs/" + std::to_string(job_id_) + "/artifacts";
 }
 
-Status HttpArtifactStore::get(const schema::DependencyArtifacts& dep, const std::string& dest_path) {
+Status HttpArtifactStore::get(const schema::DependencyArtifacts& dep,
+                              const std::string& dest_path) {
   if (dep.locator.empty()) {
     return Error(ErrorCode::kNotFound, "job '" + dep.job + "' stored no artifacts");
   }

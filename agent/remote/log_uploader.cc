@@ -41,7 +41,8 @@ LogUploader::~LogUploader() {
 Status LogUploader::write(std::string_view data) {
   if (data.empty()) return ok_status();
   std::lock_guard lock(mu_);
-  if (closed_) return Error(ErrorCode::kInternal, "log spool '" + spool_path_ + "': write after finish");
+  if (closed_)
+    return Error(ErrorCode::kInternal, "log spool '" + spool_path_ + "': write after finish");
   std::string_view rest = data;
   while (!rest.empty()) {
     ssize_t n = ::write(fd_.get(), rest.data(), rest.size());

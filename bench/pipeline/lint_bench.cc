@@ -1,7 +1,7 @@
 // Benchmark of the pipeline loading chain (what `gantry lint` does): generates a pipeline of
 // about 2,000 lines using anchors, merge keys, extends, rules, needs and artifacts, loads it
-// repeatedly and prints the median CPU time per load, next to yaml-cpp's bare parse of the same text
-// as the peer baseline. Usage: gantry_bench_lint [LINES] [RUNS]
+// repeatedly and prints the median CPU time per load, next to yaml-cpp's bare parse of the same
+// text as the peer baseline. Usage: gantry_bench_lint [LINES] [RUNS]
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>

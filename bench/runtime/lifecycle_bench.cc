@@ -279,8 +279,8 @@ int main(int argc, char** argv) {
               rows[0].name.c_str(), parallel_total, parallel);
   std::printf("|---|---:|---:|---:|---:|---:|---:|---:|\n");
   for (const auto& r : rows) {
-    std::printf("| %s | %.2f | %.2f | %.2fx | %.2f | %.0f | %.1f | %d |\n", r.name.c_str(), r.median,
-                r.p90, r.median / rows[0].median, r.cpu_median, r.par_total_ms,
+    std::printf("| %s | %.2f | %.2f | %.2fx | %.2f | %.0f | %.1f | %d |\n", r.name.c_str(),
+                r.median, r.p90, r.median / rows[0].median, r.cpu_median, r.par_total_ms,
                 static_cast<double>(r.rss_kb) / 1024.0, r.failures);
   }
   int total_failures = 0;

@@ -280,7 +280,8 @@ void heartbeat(Call& call) {
   ROUTE_TRY_ASSIGN(int64_t id, id_param(call, 0, "job"));
   ROUTE_TRY_ASSIGN(Json body, json_body(call));
   if (!body.is_object() || !body.contains("attempt") || !body.at("attempt").is_number_integer()) {
-    return reply(call, Error(ErrorCode::kInvalidArgument, "field 'attempt': missing or not an integer"));
+    return reply(call,
+                 Error(ErrorCode::kInvalidArgument, "field 'attempt': missing or not an integer"));
   }
   reply(call, call.c.heartbeat(call.caller.agent_id, id, body.at("attempt").get<int>()));
 }

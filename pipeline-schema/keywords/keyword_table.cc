@@ -163,7 +163,8 @@ int edit_distance(std::string_view a, std::string_view b) {
   return d[n][m];
 }
 
-std::optional<std::string> did_you_mean(std::string_view word, std::span<const Keyword> candidates) {
+std::optional<std::string> did_you_mean(std::string_view word,
+                                        std::span<const Keyword> candidates) {
   std::vector<std::string> names;
   names.reserve(candidates.size());
   for (const auto& k : candidates) names.emplace_back(k.name);

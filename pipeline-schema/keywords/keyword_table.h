@@ -35,6 +35,7 @@ int edit_distance(std::string_view a, std::string_view b);
 // The closest candidate if it is close enough to be a likely typo: distance <= 2 for words of
 // 7 or more letters, <= 1 for shorter ones; ties go to the first listed.
 std::optional<std::string> did_you_mean(std::string_view word, std::span<const Keyword> candidates);
-std::optional<std::string> did_you_mean(std::string_view word, std::span<const std::string> candidates);
+std::optional<std::string> did_you_mean(std::string_view word,
+                                        std::span<const std::string> candidates);
 
 }  // namespace gantry::schema::keywords

@@ -147,7 +147,8 @@ std::optional<std::vector<LocatedString>> Reader::located_list(const Node& n,
     if (item.is_scalar() && item.scalar_type() == ScalarType::kString) {
       out.push_back({item.text(), item.loc(), item.style() == ScalarStyle::kQuoted});
     } else {
-      error(item.loc(), "each item of " + quote(path) + " must be a string, not " + item.type_name());
+      error(item.loc(),
+            "each item of " + quote(path) + " must be a string, not " + item.type_name());
       ok = false;
     }
   }
@@ -203,7 +204,8 @@ void Reader::flatten_script(const Node& n, std::string_view path, int depth, Scr
                             std::to_string(kMaxScriptNesting) + " levels");
       ok = false;
     } else {
-      std::string msg = "each line of " + quote(path) + " must be a string, not " + item.type_name();
+      std::string msg =
+          "each line of " + quote(path) + " must be a string, not " + item.type_name();
       if (item.is_map()) msg += " (quote a line that contains ': ')";
       if (item.is_scalar()) msg += " (quote it)";
       error(item.loc(), msg);

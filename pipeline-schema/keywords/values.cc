@@ -77,7 +77,8 @@ std::optional<MatrixEntry> read_matrix_entry(Reader& r, const Node& n, std::stri
   return entry;
 }
 
-std::optional<std::vector<MatrixEntry>> read_matrix(Reader& r, const Node& n, std::string_view path) {
+std::optional<std::vector<MatrixEntry>> read_matrix(Reader& r, const Node& n,
+                                                    std::string_view path) {
   if (!n.is_sequence()) {
     r.type_error(n, path, "a list of maps");
     return std::nullopt;
@@ -120,8 +121,10 @@ std::optional<Need> read_need(Reader& r, const Node& n, std::string_view path,
   if (!name) return std::nullopt;
   need.job = *name;
   need.loc = job->loc();
-  if (const Node* a = n.get("artifacts")) need.artifacts = r.boolean(*a, key_path(path, "artifacts")).value_or(true);
-  if (const Node* o = n.get("optional")) need.optional = r.boolean(*o, key_path(path, "optional")).value_or(false);
+  if (const Node* a = n.get("artifacts"))
+    need.artifacts = r.boolean(*a, key_path(path, "artifacts")).value_or(true);
+  if (const Node* o = n.get("optional"))
+    need.optional = r.boolean(*o, key_path(path, "optional")).value_or(false);
   for (const char* cross : {"pipeline", "project"}) {
     if (const Node* c = n.find(cross)) {
       auto v = r.string(*c, key_path(path, cross));
@@ -129,7 +132,8 @@ std::optional<Need> read_need(Reader& r, const Node& n, std::string_view path,
       r.warning(n.find_entry(cross)->key_loc,
                 quote(key_path(path, cross)) + " (artifacts from another pipeline) is not "
                                                "executed by gantry; it is ignored");
-      if (skipped != nullptr) skipped->push_back({key_path(path, cross), n.find_entry(cross)->key_loc});
+      if (skipped != nullptr)
+        skipped->push_back({key_path(path, cross), n.find_entry(cross)->key_loc});
     }
   }
   if (const Node* ref = n.get("ref")) need.ref = r.string(*ref, key_path(path, "ref"));
@@ -168,12 +172,15 @@ std::optional<Image> read_image(Reader& r, const Node& n, std::string_view path)
   auto s = r.string(*name, key_path(path, "name"));
   if (!s) return std::nullopt;
   img.name = *s;
-  if (const Node* ep = n.get("entrypoint")) img.entrypoint = r.string_list(*ep, key_path(path, "entrypoint"));
-  if (const Node* pp = n.get("pull_policy")) img.pull_policy = read_pull_policy(r, *pp, key_path(path, "pull_policy"));
+  if (const Node* ep = n.get("entrypoint"))
+    img.entrypoint = r.string_list(*ep, key_path(path, "entrypoint"));
+  if (const Node* pp = n.get("pull_policy"))
+    img.pull_policy = read_pull_policy(r, *pp, key_path(path, "pull_policy"));
   if (const Node* d = n.get("docker")) {
     std::string dpath = key_path(path, "docker");
     if (r.check_keys(*d, "image:docker", dpath)) {
-      if (const Node* p = d->get("platform")) img.platform = r.string(*p, key_path(dpath, "platform"));
+      if (const Node* p = d->get("platform"))
+        img.platform = r.string(*p, key_path(dpath, "platform"));
       if (const Node* u = d->get("user")) img.user = r.string(*u, key_path(dpath, "user"));
     }
   }
@@ -210,11 +217,16 @@ std::optional<std::vector<Service>> read_services(Reader& r, const Node& n, std:
     if (!s) continue;
     svc.name = *s;
     if (const Node* a = item->get("alias")) svc.alias = r.string(*a, key_path(path, "alias"));
-    if (const Node* e = item->get("entrypoint")) svc.entrypoint = r.string_list(*e, key_path(path, "entrypoint"));
-    if (const Node* c = item->get("command")) svc.command = r.string_list(*c, key_path(path, "command"));
-    if (const Node* v = item->get("variables")) svc.variables = r.variables(*v, key_path(path, "variables"), false);
-    if (const Node* pp = item->get("pull_policy")) svc.pull_policy = read_pull_policy(r, *pp, key_path(path, "pull_policy"));
-    if (const Node* d = item->get("docker")) r.check_keys(*d, "image:docker", key_path(path, "docker"));
+    if (const Node* e = item->get("entrypoint"))
+      svc.entrypoint = r.string_list(*e, key_path(path, "entrypoint"));
+    if (const Node* c = item->get("command"))
+      svc.command = r.string_list(*c, key_path(path, "command"));
+    if (const Node* v = item->get("variables"))
+      svc.variables = r.variables(*v, key_path(path, "variables"), false);
+    if (const Node* pp = item->get("pull_policy"))
+      svc.pull_policy = read_pull_policy(r, *pp, key_path(path, "pull_policy"));
+    if (const Node* d = item->get("docker"))
+      r.check_keys(*d, "image:docker", key_path(path, "docker"));
     out.push_back(std::move(svc));
   }
   return out;
@@ -225,19 +237,24 @@ std::optional<Artifacts> read_artifacts(Reader& r, const Node& n, std::string_vi
   if (!r.check_keys(n, "artifacts", path, skipped)) return std::nullopt;
   Artifacts a;
   a.loc = n.loc();
-  if (const Node* p = n.get("paths")) a.paths = r.string_list(*p, key_path(path, "paths")).value_or(std::vector<std::string>{});
-  if (const Node* p = n.get("exclude")) a.exclude = r.string_list(*p, key_path(path, "exclude")).value_or(std::vector<std::string>{});
-  if (const Node* p = n.get("untracked")) a.untracked = r.boolean(*p, key_path(path, "untracked")).value_or(false);
+  if (const Node* p = n.get("paths"))
+    a.paths = r.string_list(*p, key_path(path, "paths")).value_or(std::vector<std::string>{});
+  if (const Node* p = n.get("exclude"))
+    a.exclude = r.string_list(*p, key_path(path, "exclude")).value_or(std::vector<std::string>{});
+  if (const Node* p = n.get("untracked"))
+    a.untracked = r.boolean(*p, key_path(path, "untracked")).value_or(false);
   if (const Node* p = n.get("when")) {
     if (auto w = r.one_of(*p, key_path(path, "when"), {"on_success", "on_failure", "always"})) {
       a.when = *parse_when(*w);
     }
   }
-  if (const Node* p = n.get("expire_in")) a.expire_in = r.duration(*p, key_path(path, "expire_in"), true);
+  if (const Node* p = n.get("expire_in"))
+    a.expire_in = r.duration(*p, key_path(path, "expire_in"), true);
   if (const Node* p = n.get("name")) a.name = r.string(*p, key_path(path, "name"));
   if (const Node* p = n.get("expose_as")) a.expose_as = r.string(*p, key_path(path, "expose_as"));
   if (const Node* p = n.get("public")) a.is_public = r.boolean(*p, key_path(path, "public"));
-  if (const Node* p = n.get("access")) a.access = r.one_of(*p, key_path(path, "access"), {"all", "developer", "maintainer", "none"});
+  if (const Node* p = n.get("access"))
+    a.access = r.one_of(*p, key_path(path, "access"), {"all", "developer", "maintainer", "none"});
   if (const Node* p = n.get("reports")) {
     if (p->is_map()) {
       for (const auto& e : p->entries()) a.reports.push_back(e.key);
@@ -279,7 +296,8 @@ std::optional<std::vector<Cache>> read_cache(Reader& r, const Node& n, std::stri
           } else {
             r.error(k->loc(), quote(key_path(kpath, "files")) + " is required");
           }
-          if (const Node* p = k->get("prefix")) c.key_prefix = r.string(*p, key_path(kpath, "prefix"));
+          if (const Node* p = k->get("prefix"))
+            c.key_prefix = r.string(*p, key_path(kpath, "prefix"));
         }
       } else if (auto s = r.string_or_number(*k, kpath)) {
         if (s->find('/') != std::string::npos || *s == "." || *s == "..") {
@@ -289,11 +307,15 @@ std::optional<std::vector<Cache>> read_cache(Reader& r, const Node& n, std::stri
         }
       }
     }
-    if (const Node* p = item->get("paths")) c.paths = r.string_list(*p, key_path(path, "paths")).value_or(std::vector<std::string>{});
-    if (const Node* p = item->get("untracked")) c.untracked = r.boolean(*p, key_path(path, "untracked")).value_or(false);
-    if (const Node* p = item->get("unprotect")) c.unprotect = r.boolean(*p, key_path(path, "unprotect")).value_or(false);
+    if (const Node* p = item->get("paths"))
+      c.paths = r.string_list(*p, key_path(path, "paths")).value_or(std::vector<std::string>{});
+    if (const Node* p = item->get("untracked"))
+      c.untracked = r.boolean(*p, key_path(path, "untracked")).value_or(false);
+    if (const Node* p = item->get("unprotect"))
+      c.unprotect = r.boolean(*p, key_path(path, "unprotect")).value_or(false);
     if (const Node* p = item->get("when")) {
-      if (auto w = r.one_of(*p, key_path(path, "when"), {"on_success", "on_failure", "always"})) c.when = *parse_when(*w);
+      if (auto w = r.one_of(*p, key_path(path, "when"), {"on_success", "on_failure", "always"}))
+        c.when = *parse_when(*w);
     }
     if (const Node* p = item->get("policy")) {
       // GitLab also takes a CI/CD variable here, expanded when the job runs.
@@ -328,7 +350,8 @@ std::optional<Retry> read_retry(Reader& r, const Node& n, std::string_view path)
     return retry;
   }
   if (!r.check_keys(n, "retry", path)) return std::nullopt;
-  if (const Node* m = n.get("max")) retry.max = static_cast<int>(r.integer(*m, key_path(path, "max"), 0, 2).value_or(0));
+  if (const Node* m = n.get("max"))
+    retry.max = static_cast<int>(r.integer(*m, key_path(path, "max"), 0, 2).value_or(0));
   if (const Node* w = n.get("when")) {
     std::vector<const Node*> items;
     if (w->is_sequence()) {
@@ -347,7 +370,8 @@ std::optional<Retry> read_retry(Reader& r, const Node& n, std::string_view path)
       }
     }
   }
-  if (const Node* e = n.get("exit_codes")) retry.exit_codes = r.int_list(*e, key_path(path, "exit_codes")).value_or(std::vector<int>{});
+  if (const Node* e = n.get("exit_codes"))
+    retry.exit_codes = r.int_list(*e, key_path(path, "exit_codes")).value_or(std::vector<int>{});
   return retry;
 }
 
@@ -398,8 +422,11 @@ std::optional<Environment> read_environment(Reader& r, const Node& n, std::strin
   env.name = *s;
   if (const Node* p = n.get("url")) env.url = r.string(*p, key_path(path, "url"));
   if (const Node* p = n.get("on_stop")) env.on_stop = r.string(*p, key_path(path, "on_stop"));
-  if (const Node* p = n.get("action")) env.action = r.one_of(*p, key_path(path, "action"), {"start", "prepare", "stop", "verify", "access"});
-  if (const Node* p = n.get("auto_stop_in")) env.auto_stop_in = r.duration(*p, key_path(path, "auto_stop_in"), true);
+  if (const Node* p = n.get("action"))
+    env.action =
+        r.one_of(*p, key_path(path, "action"), {"start", "prepare", "stop", "verify", "access"});
+  if (const Node* p = n.get("auto_stop_in"))
+    env.auto_stop_in = r.duration(*p, key_path(path, "auto_stop_in"), true);
   if (const Node* p = n.get("deployment_tier")) {
     env.deployment_tier = r.one_of(*p, key_path(path, "deployment_tier"),
                                    {"production", "staging", "testing", "development", "other"});
@@ -418,8 +445,10 @@ std::optional<Inherit> read_inherit(Reader& r, const Node& n, std::string_view p
       inh.all_default = false;
       for (const auto& k : *list) {
         if (find_keyword("default", k.value) == nullptr) {
-          std::string msg = quote(dpath) + " names " + quote(k.value) + ", which is not a 'default' keyword";
-          if (auto s = did_you_mean(k.value, keywords_for("default"))) msg += " (did you mean " + quote(*s) + "?)";
+          std::string msg =
+              quote(dpath) + " names " + quote(k.value) + ", which is not a 'default' keyword";
+          if (auto s = did_you_mean(k.value, keywords_for("default")))
+            msg += " (did you mean " + quote(*s) + "?)";
           r.error(k.loc, msg);
         } else {
           inh.default_keys.push_back(k.value);
@@ -549,8 +578,10 @@ std::optional<std::vector<Rule>> read_rules(Reader& r, const Node& n, std::strin
         rule.if_expr = LocatedString{*s, i->loc(), i->style() == ScalarStyle::kQuoted};
       }
     }
-    if (const Node* c = item->get("changes")) rule.changes = read_changes(r, *c, key_path(path, "changes"));
-    if (const Node* e = item->get("exists")) rule.exists = read_exists(r, *e, key_path(path, "exists"));
+    if (const Node* c = item->get("changes"))
+      rule.changes = read_changes(r, *c, key_path(path, "changes"));
+    if (const Node* e = item->get("exists"))
+      rule.exists = read_exists(r, *e, key_path(path, "exists"));
     if (const Node* w = item->get("when")) {
       std::optional<std::string> s =
           workflow ? r.one_of(*w, key_path(path, "when"), {"always", "never"})
@@ -575,16 +606,20 @@ std::optional<std::vector<Rule>> read_rules(Reader& r, const Node& n, std::strin
                                " must not be empty; give it 'if', 'changes', 'exists' or 'when'");
     }
     if (rule.when == When::kDelayed && !rule.start_in) {
-      r.error(rule.when_loc, quote(key_path(path, "when")) + " is 'delayed' but 'start_in' is missing");
+      r.error(rule.when_loc,
+              quote(key_path(path, "when")) + " is 'delayed' but 'start_in' is missing");
     }
     if (const Node* a = item->get("allow_failure")) {
       if (auto b = r.boolean(*a, key_path(path, "allow_failure"))) {
         rule.allow_failure = AllowFailure{*b, {}, a->loc()};
       }
     }
-    if (const Node* v = item->get("variables")) rule.variables = r.variables(*v, key_path(path, "variables"), false);
-    if (const Node* nd = item->get("needs")) rule.needs = read_needs(r, *nd, key_path(path, "needs"), nullptr);
-    if (const Node* i = item->get("interruptible")) rule.interruptible = r.boolean(*i, key_path(path, "interruptible"));
+    if (const Node* v = item->get("variables"))
+      rule.variables = r.variables(*v, key_path(path, "variables"), false);
+    if (const Node* nd = item->get("needs"))
+      rule.needs = read_needs(r, *nd, key_path(path, "needs"), nullptr);
+    if (const Node* i = item->get("interruptible"))
+      rule.interruptible = r.boolean(*i, key_path(path, "interruptible"));
     out.push_back(std::move(rule));
   }
   if (!ok && out.empty()) return std::nullopt;
@@ -605,10 +640,14 @@ std::optional<RefFilter> read_ref_filter(Reader& r, const Node& n, std::string_v
     return std::nullopt;
   }
   if (!r.check_keys(n, "only", path)) return std::nullopt;
-  if (const Node* p = n.get("refs")) f.refs = r.located_list(*p, key_path(path, "refs")).value_or(std::vector<LocatedString>{});
-  if (const Node* p = n.get("variables")) f.variables = r.located_list(*p, key_path(path, "variables")).value_or(std::vector<LocatedString>{});
+  if (const Node* p = n.get("refs"))
+    f.refs = r.located_list(*p, key_path(path, "refs")).value_or(std::vector<LocatedString>{});
+  if (const Node* p = n.get("variables"))
+    f.variables =
+        r.located_list(*p, key_path(path, "variables")).value_or(std::vector<LocatedString>{});
   if (const Node* p = n.get("changes")) f.changes = read_changes(r, *p, key_path(path, "changes"));
-  if (const Node* p = n.get("kubernetes")) f.kubernetes = r.one_of(*p, key_path(path, "kubernetes"), {"active"});
+  if (const Node* p = n.get("kubernetes"))
+    f.kubernetes = r.one_of(*p, key_path(path, "kubernetes"), {"active"});
   return f;
 }
 

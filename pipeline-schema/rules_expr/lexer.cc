@@ -76,7 +76,8 @@ std::variant<std::vector<Token>, SyntaxError> tokenize(std::string_view text) {
       if (close == std::string_view::npos) {
         return SyntaxError{column, "unterminated string"};
       }
-      tokens.push_back({TokenKind::kString, std::string(text.substr(i + 1, close - i - 1)), column});
+      tokens.push_back(
+          {TokenKind::kString, std::string(text.substr(i + 1, close - i - 1)), column});
       i = close + 1;
     } else if (c == '/') {
       size_t end = 0;
@@ -122,7 +123,8 @@ std::variant<std::vector<Token>, SyntaxError> tokenize(std::string_view text) {
       std::string hint;
       if (c == '=' ) hint = " (use '==' to compare)";
       else if (c == '&' || c == '|') hint = " (use '&&' or '||')";
-      else if (std::isalpha(static_cast<unsigned char>(c))) hint = " (quote strings, prefix variables with '$')";
+      else if (std::isalpha(static_cast<unsigned char>(c)))
+        hint = " (quote strings, prefix variables with '$')";
       return SyntaxError{column, "unexpected '" + word + "'" + hint};
     }
   }

@@ -65,7 +65,8 @@ Result<size_t> GzipInflater::inflate(std::string_view& in, char* out, size_t out
     in.remove_prefix(consumed);
     written += produced;
     if (rc < 0) return Error(ErrorCode::kInvalidArgument, "gzip: " + isal_message(rc));
-    if (rc == ISAL_NEED_DICT) return Error(ErrorCode::kInvalidArgument, "gzip: " + isal_message(rc));
+    if (rc == ISAL_NEED_DICT)
+      return Error(ErrorCode::kInvalidArgument, "gzip: " + isal_message(rc));
     if (s.isal.block_state == ISAL_BLOCK_FINISH) {
       s.in_member = false;  // trailer checked; what follows must be another member
       continue;

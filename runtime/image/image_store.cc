@@ -81,8 +81,10 @@ Result<ImageRecord> ImageStore::commit_image(const std::string& name, const std:
     if (!comp.ok()) return fail(std::move(comp).error());
     auto ld = parse_digest(layer.digest);
     if (!content_->has(*ld))
-      return fail(Error(ErrorCode::kNotFound, "layer blob " + q(layer.digest) + " not in the store"));
-    auto snap = snapshots_->prepare(rec.chain_ids[i], config->diff_ids[i], content_->blob_path(*ld));
+      return fail(
+          Error(ErrorCode::kNotFound, "layer blob " + q(layer.digest) + " not in the store"));
+    auto snap =
+        snapshots_->prepare(rec.chain_ids[i], config->diff_ids[i], content_->blob_path(*ld));
     if (!snap.ok()) return fail(std::move(snap).error());
     rec.layers.push_back(ld->str());
     rec.size += layer.size;

@@ -191,12 +191,14 @@ Status tar_directory(const std::string& dir, LayerSink& sink) {
     for (archive_entry* e : {out, spare}) {
       if (e == nullptr) continue;
       if (archive_write_header(tar.get(), e) < ARCHIVE_WARN) {
-        Error err(ErrorCode::kIo, "write layer entry " + q(rel) + ": " + archive_message(tar.get()));
+        Error err(ErrorCode::kIo,
+                  "write layer entry " + q(rel) + ": " + archive_message(tar.get()));
         archive_entry_free(entry);
         return err;
       }
       if (archive_entry_filetype(e) == AE_IFREG && archive_entry_size(e) > 0) {
-        const char* src = archive_entry_sourcepath(e) ? archive_entry_sourcepath(e) : source.c_str();
+        const char* src =
+            archive_entry_sourcepath(e) ? archive_entry_sourcepath(e) : source.c_str();
         auto st = copy_file_into(tar.get(), src, rel);
         if (!st.ok()) {
           archive_entry_free(entry);
@@ -228,7 +230,8 @@ Status copy_tarball(const std::string& path, LayerSink& sink) {
     int r = archive_read_data_block(in.get(), &buf, &size, &offset);
     if (r == ARCHIVE_EOF) break;
     if (r < ARCHIVE_WARN)
-      return Error(ErrorCode::kInvalidArgument, "read " + q(path) + ": " + archive_message(in.get()));
+      return Error(ErrorCode::kInvalidArgument,
+                   "read " + q(path) + ": " + archive_message(in.get()));
     GANTRY_TRY(sink.write(buf, size));
   }
   return ok_status();
@@ -245,7 +248,8 @@ Result<ImageRecord> import_rootfs(ImageStore& store, const std::string& source,
   if (!lease.ok()) return fail(std::move(lease).error());
   auto sink = LayerSink::open(store.content());
   if (!sink.ok()) return fail(std::move(sink).error());
-  Status copied = S_ISDIR(st.st_mode) ? tar_directory(source, **sink) : copy_tarball(source, **sink);
+  Status copied =
+      S_ISDIR(st.st_mode) ? tar_directory(source, **sink) : copy_tarball(source, **sink);
   if (!copied.ok()) return fail(std::move(copied).error());
   auto layer = (*sink)->finish();
   if (!layer.ok()) return fail(std::move(layer).error());

@@ -178,7 +178,8 @@ class Loader {
     desc.digest = d.str();
     desc.size = size;
     if (!layer) desc.media_type = std::string(media_type::kDockerConfig);
-    else if (magic[0] == 0x1f && magic[1] == 0x8b) desc.media_type = std::string(media_type::kDockerLayerGzip);
+    else if (magic[0] == 0x1f && magic[1] == 0x8b)
+      desc.media_type = std::string(media_type::kDockerLayerGzip);
     else if (magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd)
       desc.media_type = std::string(media_type::kOciLayerZstd);
     else desc.media_type = "application/vnd.docker.image.rootfs.diff.tar";
@@ -197,10 +198,12 @@ class Loader {
       if (!e.is_object() || !e.contains("Config") || !e["Config"].is_string() ||
           !e.contains("Layers") || !e["Layers"].is_array())
         return Error(ErrorCode::kInvalidArgument, where + ": needs 'Config' and 'Layers'");
-      GANTRY_ASSIGN_OR_RETURN(Descriptor config, ingest_file(e["Config"].get<std::string>(), false));
+      GANTRY_ASSIGN_OR_RETURN(Descriptor config,
+                              ingest_file(e["Config"].get<std::string>(), false));
       Json layers = Json::array();
       for (const auto& l : e["Layers"]) {
-        if (!l.is_string()) return Error(ErrorCode::kInvalidArgument, where + ".Layers: not a string");
+        if (!l.is_string())
+          return Error(ErrorCode::kInvalidArgument, where + ".Layers: not a string");
         GANTRY_ASSIGN_OR_RETURN(Descriptor d, ingest_file(l.get<std::string>(), true));
         layers.push_back({{"mediaType", d.media_type}, {"digest", d.digest}, {"size", d.size}});
       }
@@ -223,7 +226,8 @@ class Loader {
         }
       }
       if (names.empty())
-        return Error(ErrorCode::kInvalidArgument, where + " has no RepoTags: give a name with --name");
+        return Error(ErrorCode::kInvalidArgument,
+                     where + " has no RepoTags: give a name with --name");
       for (const auto& n : names) {
         GANTRY_ASSIGN_OR_RETURN(ImageRecord rec, store_.commit_image(n, md.str(), platform_));
         out.push_back(std::move(rec));

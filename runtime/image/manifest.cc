@@ -208,7 +208,8 @@ Result<Manifest> parse_manifest(std::string_view bytes, std::string_view content
   }
   if (mt.empty()) {
     if (j.contains("manifests")) mt = std::string(media_type::kOciIndex);
-    else if (j.contains("layers") || j.contains("config")) mt = std::string(media_type::kOciManifest);
+    else if (j.contains("layers") || j.contains("config"))
+      mt = std::string(media_type::kOciManifest);
   }
   Manifest m;
   if (mt == media_type::kOciManifest) m.kind = ManifestKind::kOciManifest;
@@ -225,8 +226,9 @@ Result<Manifest> parse_manifest(std::string_view bytes, std::string_view content
     if (list == j.end() || !list->is_array())
       return bad("manifest.manifests", "missing or not an array");
     for (size_t i = 0; i < list->size(); ++i) {
-      GANTRY_ASSIGN_OR_RETURN(Descriptor d, parse_descriptor((*list)[i], "manifest.manifests[" +
-                                                                             std::to_string(i) + "]"));
+      GANTRY_ASSIGN_OR_RETURN(
+          Descriptor d,
+          parse_descriptor((*list)[i], "manifest.manifests[" + std::to_string(i) + "]"));
       m.index.manifests.push_back(std::move(d));
     }
     GANTRY_ASSIGN_OR_RETURN(m.index.annotations, opt_string_map(j, "annotations", "manifest"));

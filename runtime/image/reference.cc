@@ -23,7 +23,8 @@ bool valid_port(std::string_view p) {
   return std::all_of(p.begin(), p.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-// domain-component ('.' domain-component)*, domain-component = [a-zA-Z0-9] ([a-zA-Z0-9-]* [a-zA-Z0-9])?
+// domain-component ('.' domain-component)*, domain-component = [a-zA-Z0-9] ([a-zA-Z0-9-]*
+// [a-zA-Z0-9])?
 bool valid_host(std::string_view host) {
   if (host.empty()) return false;
   size_t start = 0;

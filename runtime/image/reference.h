@@ -1,8 +1,8 @@
 // Image references: `[registry[:port]/]path[:tag][@sha256:<hex>]` parsed with Docker's rules
-// (distribution/reference "normalized named"): a bare `alpine` is `docker.io/library/alpine:latest`,
-// the first component is a registry only if it has a '.' or ':' or is `localhost`.
-// Used by the image commands, the puller and the image store (records are keyed by str()).
-// PURE: no I/O; thread-safe.
+// (distribution/reference "normalized named"): a bare `alpine` is
+// `docker.io/library/alpine:latest`, the first component is a registry only if it has a '.' or ':'
+// or is `localhost`. Used by the image commands, the puller and the image store (records are keyed
+// by str()). PURE: no I/O; thread-safe.
 #pragma once
 
 #include <string>

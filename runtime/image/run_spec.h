@@ -42,7 +42,8 @@ struct ContainerRunOptions {
   std::optional<CpuLimit> cpus;
   std::optional<int64_t> pids_limit;
   std::string hostname;                                // "": keep the base spec's
-  bool init = false;  // Gantry's reaper as pid 1, the command its child (ContainerSpec::init_reaper)
+  bool init =
+      false;  // Gantry's reaper as pid 1, the command its child (ContainerSpec::init_reaper)
 };
 
 // Where the container's root lives: an overlay of `lower_dirs` (lowest first) with a private

@@ -348,7 +348,8 @@ Status Extractor::entry(archive* ar, archive_entry* e, UnpackStats& stats) {
 
   if (comps.empty()) {  // "./": the layer root itself
     if (type != AE_IFDIR)
-      return Error(ErrorCode::kInvalidArgument, "layer entry " + q(shown) + ": root is not a directory");
+      return Error(ErrorCode::kInvalidArgument,
+                   "layer entry " + q(shown) + ": root is not a directory");
     GANTRY_TRY(set_meta(root_.get(), ".", -1, e, shown, Kind::kDir, nullptr));
     DeferredDir d{"", archive_entry_perm(e), true, {}};
     d.times[0] = d.times[1] = {archive_entry_mtime(e), archive_entry_mtime_nsec(e)};
@@ -461,7 +462,8 @@ Status Extractor::entry(archive* ar, archive_entry* e, UnpackStats& stats) {
     case AE_IFLNK: {
       const char* target = archive_entry_symlink(e);
       if (target == nullptr)
-        return Error(ErrorCode::kInvalidArgument, "layer entry " + q(shown) + ": symlink without a target");
+        return Error(ErrorCode::kInvalidArgument,
+                     "layer entry " + q(shown) + ": symlink without a target");
       int r = ::symlinkat(target, dirfd, name.c_str());
       if (r != 0 && errno == EEXIST) {
         GANTRY_TRY(replace());

@@ -350,7 +350,8 @@ Status RouteSocket::receive(uint32_t seq, F&& on_message) {
         if (h.nlmsg_type == NLMSG_ERROR) return parse_ack(p, h.nlmsg_len);
         if (h.nlmsg_type == NLMSG_DONE) {
           int err = 0;
-          if (h.nlmsg_len >= NLMSG_HDRLEN + sizeof err) std::memcpy(&err, p + NLMSG_HDRLEN, sizeof err);
+          if (h.nlmsg_len >= NLMSG_HDRLEN + sizeof err)
+            std::memcpy(&err, p + NLMSG_HDRLEN, sizeof err);
           if (err < 0) return Error(error_code_from_errno(-err), std::strerror(-err), -err);
           return ok_status();
         }

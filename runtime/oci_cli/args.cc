@@ -83,7 +83,8 @@ Result<int> parse_signal(std::string_view text) {
   for (const auto& s : kSignals) {
     if (name == s.name) return s.number;
   }
-  for (auto [prefix, base, sign] : {std::tuple{"RTMIN", SIGRTMIN, 1}, std::tuple{"RTMAX", SIGRTMAX, -1}}) {
+  for (auto [prefix, base, sign] :
+       {std::tuple{"RTMIN", SIGRTMIN, 1}, std::tuple{"RTMAX", SIGRTMAX, -1}}) {
     std::string_view p(prefix);
     if (name.rfind(p, 0) != 0) continue;
     std::string_view rest = std::string_view(name).substr(p.size());

@@ -14,12 +14,13 @@ Result<Json> stats(const RuntimeOptions& rt, const std::string& id) {
   GANTRY_ASSIGN_OR_RETURN(auto cg, container_cgroup(c.state));
   auto u = cg->usage();
   if (!u.ok()) return std::move(u).error().with_context("events container '" + id + "'");
-  return Json{{"type", "stats"},
-              {"id", id},
-              {"data",
-               {{"cpu", {{"usage", {{"total", u->cpu_usage_ns}}}}},
-                {"memory", {{"usage", {{"max", u->memory_peak_bytes}}}, {"oom_kills", u->oom_kills}}},
-                {"pids", {{"current", u->pids_current}}}}}};
+  return Json{
+      {"type", "stats"},
+      {"id", id},
+      {"data",
+       {{"cpu", {{"usage", {{"total", u->cpu_usage_ns}}}}},
+        {"memory", {{"usage", {{"max", u->memory_peak_bytes}}}, {"oom_kills", u->oom_kills}}},
+        {"pids", {{"current", u->pids_current}}}}}};
 }
 
 }  // namespace gantry::runtime::oci_cli

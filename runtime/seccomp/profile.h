@@ -24,7 +24,15 @@ struct SeccompAction {
   bool operator==(const SeccompAction&) const = default;
 };
 
-enum class SeccompOp { kNotEqual, kLess, kLessEqual, kEqual, kGreaterEqual, kGreater, kMaskedEqual };
+enum class SeccompOp {
+  kNotEqual,
+  kLess,
+  kLessEqual,
+  kEqual,
+  kGreaterEqual,
+  kGreater,
+  kMaskedEqual
+};
 
 struct SeccompCondition {
   uint32_t index = 0;  // syscall argument 0..5

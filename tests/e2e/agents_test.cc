@@ -92,7 +92,8 @@ class AgentsE2eTest : public ::testing::Test {
     io.env = {"PATH=/bin"};
     ASSERT_NO_FATAL_FAILURE(
         testing::import_busybox_image(a.root, bundle_.rootfs(), "localhost/busybox:1", io));
-    int log_fd = ::open(dir_.file(name + ".log").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int log_fd =
+        ::open(dir_.file(name + ".log").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     ASSERT_GE(log_fd, 0);
     auto p = ChildProcess::spawn({GANTRY_BIN, "--root", a.root, "--log-level", "info", "agent",
                                   "--controller", controller_->url(), "--token", registration_,
@@ -212,7 +213,8 @@ TEST_F(AgentsE2eTest, ROOT_KilledAgentIsLostOrRetriedAndCancelLeavesNoContainer)
   // wait for the first to start, then start a second agent for the other).
   Json p = wait_pipeline(id, [&](const Json& p) {
     for (const auto& j : p["jobs"]) {
-      if (j["status"] == "running" && log_of(j["id"]).find("\nstarted\n") != std::string::npos) return true;
+      if (j["status"] == "running" && log_of(j["id"]).find("\nstarted\n") != std::string::npos)
+        return true;
     }
     return false;
   });
@@ -241,7 +243,8 @@ TEST_F(AgentsE2eTest, ROOT_KilledAgentIsLostOrRetriedAndCancelLeavesNoContainer)
   start_agent("second", "linux");
   p = wait_pipeline(id, [&](const Json& p) {
     for (const auto& j : p["jobs"]) {
-      if (j["status"] == "running" && j["agent"].is_object() && j["agent"]["name"] == "second") return true;
+      if (j["status"] == "running" && j["agent"].is_object() && j["agent"]["name"] == "second")
+        return true;
     }
     return false;
   });

@@ -10,7 +10,8 @@ Result<runtime::image::ImageRecord> FakeContainerManager::ensure_image(
   std::lock_guard lock(mu_);
   bool have = present.count(ref) > 0;
   if (policy == agent::PullPolicy::kNever && !have) {
-    return Error(ErrorCode::kNotFound, "image '" + ref + "' is not present and pull policy is never");
+    return Error(ErrorCode::kNotFound,
+                 "image '" + ref + "' is not present and pull policy is never");
   }
   if (policy == agent::PullPolicy::kAlways || !have) {
     if (pullable.count(ref) == 0) {
@@ -127,7 +128,8 @@ Result<agent::ContainerExit> FakeContainerManager::stop(const std::string& id,
     cv_.notify_all();
   }
   auto it = ended_.find(id);
-  if (it == ended_.end()) return Error(ErrorCode::kFailedPrecondition, "fake: '" + id + "' not started");
+  if (it == ended_.end())
+    return Error(ErrorCode::kFailedPrecondition, "fake: '" + id + "' not started");
   return it->second;
 }
 

@@ -54,15 +54,16 @@ class FakeContainerManager : public agent::ContainerManager {
   // Ends a started service that runs until stop(), as if its command ended with `exit`.
   void end_service(const std::string& id, agent::ContainerExit exit);
 
-  Result<runtime::image::ImageRecord> ensure_image(const std::string& ref,
-                                                   agent::PullPolicy policy,
-                                                   const runtime::image::PullOptions& pull) override;
+  Result<runtime::image::ImageRecord> ensure_image(
+      const std::string& ref, agent::PullPolicy policy,
+      const runtime::image::PullOptions& pull) override;
   Result<std::string> create(const agent::ContainerConfig& config) override;
   Result<agent::ContainerExit> run(const std::string& id, const agent::ContainerIo& io,
                                    std::optional<std::chrono::steady_clock::time_point> deadline,
                                    std::stop_token stop) override;
   Status start(const std::string& id, const agent::ContainerIo& io) override;
-  Result<agent::ContainerExit> stop(const std::string& id, std::chrono::milliseconds grace) override;
+  Result<agent::ContainerExit> stop(const std::string& id,
+                                    std::chrono::milliseconds grace) override;
   Result<agent::ContainerExit> wait(const std::string& id) override;
   Status remove(const std::string& id_or_name) override;
   Result<runtime::image::ImageConfig> image_config(

@@ -96,8 +96,9 @@ ApiReply FakeAgent::finish(int64_t job, int attempt, const std::string& log,
                            schema::JobStatus status, std::optional<int> exit_code) {
   schema::JobResult res;
   res.status = status;
-  res.failure_reason = status == schema::JobStatus::kSuccess ? schema::FailureReason::kNone
-                                                             : schema::FailureReason::kScriptFailure;
+  res.failure_reason = status == schema::JobStatus::kSuccess
+                           ? schema::FailureReason::kNone
+                           : schema::FailureReason::kScriptFailure;
   res.exit_code = exit_code;
   res.log_bytes = log.size();
   res.log_sha256 = sha256_hex(log);

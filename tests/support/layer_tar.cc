@@ -80,7 +80,8 @@ std::string LayerTar::build(runtime::image::Compression c) const {
     archive_entry_set_gid(en, e.gid);
     archive_entry_set_mtime(en, e.mtime, 0);
     archive_entry_set_perm(en, e.mode);
-    for (const auto& [k, v] : e.xattrs) archive_entry_xattr_add_entry(en, k.c_str(), v.data(), v.size());
+    for (const auto& [k, v] : e.xattrs)
+      archive_entry_xattr_add_entry(en, k.c_str(), v.data(), v.size());
     switch (e.type) {
       case 'd': archive_entry_set_filetype(en, AE_IFDIR); break;
       case 'f':

@@ -21,10 +21,10 @@ std::string store_test_image(image::ContentStore& store, const std::vector<Layer
   Json diff_ids = Json::array(), descs = Json::array();
   for (size_t i = 0; i < layers.size(); ++i) {
     std::string blob = layers[i].build(options.compression);
-    std::string mt(options.compression == image::Compression::kGzip ? image::media_type::kOciLayerGzip
-                   : options.compression == image::Compression::kZstd
-                       ? image::media_type::kOciLayerZstd
-                       : image::media_type::kOciLayer);
+    std::string mt(
+        options.compression == image::Compression::kGzip   ? image::media_type::kOciLayerGzip
+        : options.compression == image::Compression::kZstd ? image::media_type::kOciLayerZstd
+                                                           : image::media_type::kOciLayer);
     descs.push_back({{"mediaType", mt}, {"digest", put(store, blob)}, {"size", blob.size()}});
     std::string diff = layers[i].diff_id();
     if (i < options.diff_id_override.size() && !options.diff_id_override[i].empty())
@@ -63,7 +63,8 @@ std::string store_test_index(image::ContentStore& store,
                     {"size", *store.blob_size(*d)},
                     {"platform", plat}});
   }
-  Json index{{"schemaVersion", 2}, {"mediaType", image::media_type::kOciIndex}, {"manifests", list}};
+  Json index{
+      {"schemaVersion", 2}, {"mediaType", image::media_type::kOciIndex}, {"manifests", list}};
   return put(store, index.dump());
 }
 

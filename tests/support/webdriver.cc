@@ -77,15 +77,15 @@ Result<std::unique_ptr<Browser>> Browser::start(const std::string& profile_dir) 
   co.io_timeout = std::chrono::seconds(120);
   b->client_ = std::make_unique<http::Client>(co);
 
-  Json caps = {
-      {"capabilities",
-       {{"alwaysMatch",
-         {{"browserName", "chrome"},
-          {"goog:chromeOptions",
-           {{"binary", kChromium},
-            {"args", Json::array({"--headless=new", "--no-sandbox", "--disable-gpu",
-                                  "--disable-dev-shm-usage", "--no-first-run",
-                                  "--window-size=1280,900", "--user-data-dir=" + profile_dir})}}}}}}}};
+  Json caps = {{"capabilities",
+                {{"alwaysMatch",
+                  {{"browserName", "chrome"},
+                   {"goog:chromeOptions",
+                    {{"binary", kChromium},
+                     {"args", Json::array({"--headless=new", "--no-sandbox", "--disable-gpu",
+                                           "--disable-dev-shm-usage", "--no-first-run",
+                                           "--window-size=1280,900",
+                                           "--user-data-dir=" + profile_dir})}}}}}}}};
   GANTRY_ASSIGN_OR_RETURN(Json session, b->command("POST", "/session", caps));
   if (!session.is_object() || !session.contains("sessionId")) {
     return Error(ErrorCode::kIo, "webdriver: new session: no sessionId in " + session.dump());
@@ -120,10 +120,11 @@ Result<Json> Browser::command(const std::string& method, const std::string& path
     std::string message = value.is_object() ? value.value("error", "") + ": " +
                                                   value.value("message", "").substr(0, 600)
                                             : r->body.substr(0, 600);
-    return Error(r->status == 500 && value.is_object() && value.value("error", "") == "script timeout"
-                     ? ErrorCode::kDeadlineExceeded
-                     : ErrorCode::kIo,
-                 "webdriver " + method + " " + path + ": " + message);
+    return Error(
+        r->status == 500 && value.is_object() && value.value("error", "") == "script timeout"
+            ? ErrorCode::kDeadlineExceeded
+            : ErrorCode::kIo,
+        "webdriver " + method + " " + path + ": " + message);
   }
   return value;
 }
@@ -148,7 +149,8 @@ Result<std::string> Browser::element(const std::string& selector) {
 
 Status Browser::type(const std::string& selector, const std::string& text) {
   GANTRY_ASSIGN_OR_RETURN(std::string id, element(selector));
-  GANTRY_TRY(no_value(command("POST", session_ + "/element/" + id + "/value", Json{{"text", text}})));
+  GANTRY_TRY(
+      no_value(command("POST", session_ + "/element/" + id + "/value", Json{{"text", text}})));
   return ok_status();
 }
 
@@ -164,11 +166,16 @@ Status Browser::wait_for(const std::string& condition, std::chrono::milliseconds
   // Resolves as soon as the condition holds: now, or after any change to the document.
   std::string script =
       "const done = arguments[arguments.length - 1];\n"
-      "const check = () => { try { return !!(" + condition + "); } catch (e) { return false; } };\n"
+      "const check = () => { try { return !!(" +
+      condition +
+      "); } catch (e) { return false; } };\n"
       "if (check()) { done(true); return; }\n"
-      "const obs = new MutationObserver(() => { if (check()) { obs.disconnect(); done(true); } });\n"
-      "obs.observe(document, {subtree: true, childList: true, characterData: true, attributes: true});\n";
-  auto r = command("POST", session_ + "/execute/async", Json{{"script", script}, {"args", Json::array()}});
+      "const obs = new MutationObserver(() => { if (check()) { obs.disconnect(); done(true); } "
+      "});\n"
+      "obs.observe(document, {subtree: true, childList: true, characterData: true, attributes: "
+      "true});\n";
+  auto r = command("POST", session_ + "/execute/async",
+                   Json{{"script", script}, {"args", Json::array()}});
   if (r.ok()) return ok_status();
   std::string state;
   if (auto d = execute("return String(" + describe + ");"); d.ok() && d->is_string()) {

@@ -40,7 +40,8 @@ std::string make_repo(const testing::TempDir& dir, const std::string& name,
   std::string work = dir.file(name + "-work");
   EXPECT_TRUE(make_dirs(work).ok());
   git(work, {"init", "-q", "-b", "main"});
-  for (const auto& [path, content] : files) EXPECT_TRUE(write_file(join_path(work, path), content).ok());
+  for (const auto& [path, content] : files)
+    EXPECT_TRUE(write_file(join_path(work, path), content).ok());
   git(work, {"add", "-A"});
   git(work, {"commit", "-q", "-m", "init"});
   std::string bare = dir.file(name + ".git");
@@ -242,7 +243,8 @@ const char kHeader[] =
 
 std::string checkout_lines(const Json& pipeline) {
   std::string sha = pipeline.value("sha", "");
-  return std::string(kHeader) + "Checking out " + sha.substr(0, 8) + " as detached HEAD (ref is main)...\n";
+  return std::string(kHeader) + "Checking out " + sha.substr(0, 8) +
+         " as detached HEAD (ref is main)...\n";
 }
 
 TEST_F(AgentDaemonTest, RunsStagesPassesArtifactsAndStreamsLogsByteForByte) {
@@ -267,7 +269,8 @@ TEST_F(AgentDaemonTest, RunsStagesPassesArtifactsAndStreamsLogsByteForByte) {
 
 TEST_F(AgentDaemonTest, CanceledPipelineStopsTheRunningJob) {
   start_controller();
-  int64_t id = create_and_trigger("long:\n  script:\n    - echo started\n    - wait\n    - echo never\n");
+  int64_t id =
+      create_and_trigger("long:\n  script:\n    - echo started\n    - wait\n    - echo never\n");
   start_agent({});
   executor_.wait_for_waiting(1);
   api("POST", "/api/v1/pipelines/" + std::to_string(id) + "/cancel");
@@ -301,7 +304,8 @@ TEST_F(AgentDaemonTest, JobOnlyGoesToAnAgentWhoseLabelsCoverItsTags) {
 
 TEST_F(AgentDaemonTest, SurvivesAControllerRestartMidJobWithoutLosingLogBytes) {
   start_controller();
-  int64_t id = create_and_trigger("long:\n  script:\n    - echo before\n    - wait\n    - echo after\n");
+  int64_t id =
+      create_and_trigger("long:\n  script:\n    - echo before\n    - wait\n    - echo after\n");
   start_agent({});
   executor_.wait_for_waiting(1);
   uint16_t port = controller_->port();

@@ -145,8 +145,9 @@ class JobExecutorTest : public ::testing::Test {
 };
 
 TEST_F(JobExecutorTest, ROOT_SuccessfulJobSeesItsWorkspaceAndVariables) {
-  JobSpec s = spec("hello", {"cat lib/input.txt", "echo \"$CI_PROJECT_DIR $CI_JOB_ID $CI_PIPELINE_ID\"",
-                             "pwd", "echo changed > lib/input.txt"});
+  JobSpec s =
+      spec("hello", {"cat lib/input.txt", "echo \"$CI_PROJECT_DIR $CI_JOB_ID $CI_PIPELINE_ID\"",
+                     "pwd", "echo changed > lib/input.txt"});
   s.job.before_script = {"echo before"};
   StringSink sink;
   JobResult r = run(s, sink);
@@ -317,7 +318,8 @@ TEST_F(JobExecutorTest, ROOT_NETNS_JobReachesAServiceByEveryAlias) {
   JobResult r = run(s, sink);
   std::string log = sink.text();
   EXPECT_EQ(r.status, JobStatus::kSuccess) << log;
-  EXPECT_NE(log.find("127.0.0.1\tcache web localhost__web localhost-web"), std::string::npos) << log;
+  EXPECT_NE(log.find("127.0.0.1\tcache web localhost__web localhost-web"), std::string::npos)
+      << log;
   size_t first = log.find("hello from the service with-service hi\n");
   ASSERT_NE(first, std::string::npos) << log;
   size_t second = log.find("hello from the service with-service hi\n", first + 1);

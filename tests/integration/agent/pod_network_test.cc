@@ -65,7 +65,8 @@ TEST_F(PodNetworkTest, NETNS_TwoContainersInOnePodTalkOverAnAlias) {
   TestBundle bundle;
   ASSERT_NO_FATAL_FAILURE(testing::import_busybox_image(root_, bundle.rootfs(), "localhost/bb:1"));
   std::unique_ptr<ContainerManager> m;
-  ASSERT_NO_FATAL_FAILURE(testing::open_test_container_manager(root_, std::chrono::milliseconds(0), m));
+  ASSERT_NO_FATAL_FAILURE(
+      testing::open_test_container_manager(root_, std::chrono::milliseconds(0), m));
   auto pod = create_pod_network(root_, "pod");
   ASSERT_TRUE(pod.ok()) << pod.error().message();
 

@@ -346,7 +346,8 @@ TEST_F(GantryRunTest, ROOT_SecondInterruptStopsTheCanceledJobsAfterScript) {
       signals = 1;
     }
     // The after_script's own line proves its container runs.
-    if (signals == 1 && so_far.find("long | after-script-started canceled\n") != std::string::npos) {
+    if (signals == 1 &&
+        so_far.find("long | after-script-started canceled\n") != std::string::npos) {
       EXPECT_EQ(::kill(pid, SIGINT), 0);
       signals = 2;
     }

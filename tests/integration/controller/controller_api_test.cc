@@ -319,7 +319,8 @@ TEST_F(ControllerApiTest, BadRequestsGetClearAnswers) {
 }
 
 TEST_F(ControllerApiTest, PipelineFileWithErrorsGivesAFailedPipelineWithDiagnostics) {
-  std::string repo = make_repo(dir_, "repo", {{".gantry-ci.yml", "job:\n  stage: nope\n  script: [x]\n"}});
+  std::string repo =
+      make_repo(dir_, "repo", {{".gantry-ci.yml", "job:\n  stage: nope\n  script: [x]\n"}});
   create_project("demo", repo);
   Reply r = admin("POST", "/api/v1/pipelines", Json{{"project", "demo"}});
   ASSERT_EQ(r.status, 201) << r.raw;
@@ -353,7 +354,9 @@ TEST_F(ControllerApiTest, StagesNeedsAndMatrixRunToSuccessWithExactLogs) {
   EXPECT_EQ(p.value("status", ""), "success") << p.dump(2);
   // deploy last (after the whole test stage); test instances after build.
   EXPECT_EQ(order.back(), "deploy");
-  auto pos = [&](const std::string& n) { return std::find(order.begin(), order.end(), n) - order.begin(); };
+  auto pos = [&](const std::string& n) {
+    return std::find(order.begin(), order.end(), n) - order.begin();
+  };
   EXPECT_LT(pos("build"), pos("test: [linux]"));
   EXPECT_LT(pos("build"), pos("test: [mac]"));
   for (const auto& j : p.at("jobs")) {

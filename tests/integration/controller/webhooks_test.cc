@@ -53,7 +53,8 @@ class WebhookTest : public ::testing::Test {
   }
 
   ApiReply gitlab_hook(const std::string& body, const std::string& token,
-                       const std::string& event = "Push Hook", const std::string& project = "demo") {
+                       const std::string& event = "Push Hook",
+                       const std::string& project = "demo") {
     http::Headers hdr;
     hdr.set("X-Gitlab-Token", token);
     hdr.set("X-Gitlab-Event", event);
@@ -139,8 +140,9 @@ TEST_F(WebhookTest, WrongOrMissingCredentialsAre401AndCreateNothing) {
   EXPECT_EQ(none.status, 401);
   EXPECT_NE(none.body.value("error", "").find("X-Gitlab-Token"), std::string::npos) << none.raw;
   // The admin token is not a webhook credential.
-  EXPECT_EQ(h_.api().call("POST", "/api/v1/projects/demo/hooks/push", h_.admin_token(), body).status,
-            401);
+  EXPECT_EQ(
+      h_.api().call("POST", "/api/v1/projects/demo/hooks/push", h_.admin_token(), body).status,
+      401);
   // An unknown project answers as a wrong secret does.
   ApiReply unknown = gitlab_hook(body, kSecret, "Push Hook", "nope");
   EXPECT_EQ(unknown.status, 401);
@@ -155,7 +157,8 @@ TEST_F(WebhookTest, MalformedBodiesAre400WithAMessage) {
   ApiReply no_sha = gitlab_hook(R"({"ref":"refs/heads/main"})", kSecret);
   EXPECT_EQ(no_sha.status, 400);
   EXPECT_NE(no_sha.body.value("error", "").find("'after'"), std::string::npos) << no_sha.raw;
-  ApiReply unknown_commit = gitlab_hook(push_body("refs/heads/main", std::string(40, 'a')), kSecret);
+  ApiReply unknown_commit =
+      gitlab_hook(push_body("refs/heads/main", std::string(40, 'a')), kSecret);
   EXPECT_EQ(unknown_commit.status, 400) << unknown_commit.raw;
   EXPECT_EQ(pipeline_count(), 0u);
 }

@@ -37,8 +37,9 @@ class DashboardBrowserTest : public ::testing::Test {
     ASSERT_TRUE(h_.start());
     std::string repo = h_.dir().file("demo");
     testing::make_git_repo(repo, {{".gantry-ci.yml", kPipelineFile}});
-    ASSERT_EQ(h_.admin("POST", "/api/v1/projects", Json{{"name", "demo"}, {"repo_url", repo}}).status,
-              201);
+    ASSERT_EQ(
+        h_.admin("POST", "/api/v1/projects", Json{{"name", "demo"}, {"repo_url", repo}}).status,
+        201);
     ASSERT_TRUE(make_dirs(h_.dir().file("profile")).ok());
     auto b = Browser::start(h_.dir().file("profile"));
     ASSERT_TRUE(b.ok()) << b.error().message();
@@ -157,8 +158,9 @@ TEST_F(DashboardBrowserTest, TheJobPageFollowsTheLiveLogToTheFinalStatus) {
   // The pipeline page: stages as columns, the running job with its cancel button.
   ASSERT_TRUE(browser_->navigate(h_.url() + "/#/pipelines/" + std::to_string(pipeline_id)).ok());
   expect("document.querySelectorAll('#stages .stage').length === 2");
-  EXPECT_EQ(js("return [...document.querySelectorAll('#stages .stage')].map(s => s.dataset.stage);"),
-            Json::array({"build", "test"}));
+  EXPECT_EQ(
+      js("return [...document.querySelectorAll('#stages .stage')].map(s => s.dataset.stage);"),
+      Json::array({"build", "test"}));
   expect("document.querySelector('.job[data-job=\"" + std::to_string(job) +
          "\"] .badge').dataset.status === 'running' && "
          "document.querySelector('.job[data-job=\"" + std::to_string(job) + "\"] button.cancel')");
@@ -181,7 +183,8 @@ TEST_F(DashboardBrowserTest, TheJobPageFollowsTheLiveLogToTheFinalStatus) {
   expect("document.querySelector('#log .pending') && "
          "document.querySelector('#log .pending').textContent === 'partial'");
   append("ly done\n");
-  expect("[...document.querySelectorAll('#log .line')].some(l => l.textContent === 'partially done')");
+  expect(
+      "[...document.querySelectorAll('#log .line')].some(l => l.textContent === 'partially done')");
 
   // Several MB in one chunk: rendered in batches, the viewer stays at the bottom.
   std::string big;
@@ -203,7 +206,9 @@ TEST_F(DashboardBrowserTest, TheJobPageFollowsTheLiveLogToTheFinalStatus) {
          "inside the section\n"
          "\x1b[0Ksection_end:1700000003:tests\r\x1b[0K\n"
          "after the section\n");
-  expect("[...document.querySelectorAll('#log .line')].some(l => l.textContent === 'after the section')");
+  expect(
+      "[...document.querySelectorAll('#log .line')].some(l => l.textContent === 'after the "
+      "section')");
   EXPECT_EQ(js("return document.querySelector('#log').scrollTop;"), 0);
   EXPECT_EQ(js("const s = document.querySelector('#log .sec[data-section=\"tests\"]');"
                "return s && s.classList.contains('collapsed') && "

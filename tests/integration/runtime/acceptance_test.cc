@@ -56,8 +56,9 @@ class RuntimeAcceptanceTest : public ::testing::Test {
   RunResult run(TestBundle& b, std::vector<std::string> extra = {}) {
     b.save();
     std::string id = "acc-" + std::to_string(::getpid()) + "-" + std::to_string(seq_++);
-    std::vector<std::string> argv = {GANTRY_BIN, "runtime", "--root", state_.path(), "run",
-                                     "--bundle", b.dir(), "--stats-file", state_.file(id + ".json")};
+    std::vector<std::string> argv = {GANTRY_BIN,    "runtime",      "--root",
+                                     state_.path(), "run",          "--bundle",
+                                     b.dir(),       "--stats-file", state_.file(id + ".json")};
     argv.insert(argv.end(), extra.begin(), extra.end());
     argv.push_back(id);
     auto r = run_subprocess(argv, {.timeout = std::chrono::seconds(120)});
@@ -79,8 +80,9 @@ class RuntimeAcceptanceTest : public ::testing::Test {
   // failed assertion in the middle of a test leaves no process or cgroup behind.
   void TearDown() override {
     for (const auto& id : detached_) {
-      (void)run_subprocess({GANTRY_BIN, "runtime", "--root", state_.path(), "delete", "--force", id},
-                           {.timeout = std::chrono::seconds(60)});
+      (void)run_subprocess(
+          {GANTRY_BIN, "runtime", "--root", state_.path(), "delete", "--force", id},
+          {.timeout = std::chrono::seconds(60)});
     }
   }
 
@@ -123,7 +125,8 @@ TEST_F(RuntimeAcceptanceTest, ROOT_HostnameIsIsolated) {
   ::gethostname(host_before, sizeof host_before);
   // Without CAP_SYS_ADMIN (Docker's defaults) the container cannot rename itself, and its own
   // name is what the config says.
-  auto b = bundle({"/bin/sh", "-c", "hostname; hostname changed-inside 2>/dev/null || echo denied"});
+  auto b =
+      bundle({"/bin/sh", "-c", "hostname; hostname changed-inside 2>/dev/null || echo denied"});
   b->config()["hostname"] = "job-host";
   auto r = run(*b);
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -287,10 +290,11 @@ TEST_F(RuntimeAcceptanceTest, ROOT_KillReachesDaemonisedGrandchildren) {
   std::string id = "acc-kill-" + std::to_string(::getpid());
   // The created container keeps the stdio it was given, so it gets a file, not our pipes.
   std::string log = state_.file("kill.log");
-  auto created = run_subprocess({"/bin/sh", "-c",
-                                 std::string("exec \"$0\" runtime --root \"$1\" create --bundle \"$2\" "
-                                             "\"$3\" >\"$4\" 2>&1"),
-                                 GANTRY_BIN, state_.path(), b->dir(), id, log});
+  auto created =
+      run_subprocess({"/bin/sh", "-c",
+                      std::string("exec \"$0\" runtime --root \"$1\" create --bundle \"$2\" "
+                                  "\"$3\" >\"$4\" 2>&1"),
+                      GANTRY_BIN, state_.path(), b->dir(), id, log});
   ASSERT_TRUE(created.ok() && created->exit_code == 0) << read_file(log).value_or("");
   auto started = run_subprocess({GANTRY_BIN, "runtime", "--root", state_.path(), "start", id});
   ASSERT_TRUE(started.ok() && started->exit_code == 0) << (started.ok() ? started->err : "");

@@ -143,9 +143,15 @@ TEST_F(LauncherTest, ROOT_SysIsReadOnlyAndMaskedPathsAreMasked) {
   EXPECT_EQ(sys.out, "EROFS\n");
   // /proc/timer_list is a file (masked by /dev/null), /proc/acpi a directory (empty tmpfs).
   ASSERT_TRUE(path_exists("/proc/timer_list") && is_directory("/proc/acpi"));
-  ASSERT_RUN(masked, run(default_spec(bundle, {"sh", "-c", "wc -c < /proc/timer_list; ls -A /proc/acpi | wc -l; /payload write /proc/acpi/x"})));
+  ASSERT_RUN(
+      masked,
+      run(default_spec(
+          bundle,
+          {"sh", "-c",
+           "wc -c < /proc/timer_list; ls -A /proc/acpi | wc -l; /payload write /proc/acpi/x"})));
   EXPECT_EQ(masked.out, "0\n0\nEROFS\n");
-  ASSERT_RUN(procsys, run(default_spec(bundle, {"/payload", "write", "/proc/sys/kernel/domainname"})));
+  ASSERT_RUN(procsys,
+             run(default_spec(bundle, {"/payload", "write", "/proc/sys/kernel/domainname"})));
   EXPECT_EQ(procsys.out, "EROFS\n");
 }
 
@@ -160,7 +166,8 @@ TEST_F(LauncherTest, ROOT_CannotMountWithDefaultCaps) {
 TEST_F(LauncherTest, ROOT_RunsInItsOwnLimitedCgroup) {
   if (!is_directory("/sys/fs/cgroup/pids")) GTEST_SKIP() << "needs the cgroup v1 pids hierarchy";
   TestBundle bundle;
-  auto spec = default_spec(bundle, {"sh", "-c", "cat /sys/fs/cgroup/pids/pids.max; grep pids /proc/self/cgroup"});
+  auto spec = default_spec(
+      bundle, {"sh", "-c", "cat /sys/fs/cgroup/pids/pids.max; grep pids /proc/self/cgroup"});
   spec.resources.pids_limit = 42;
   ASSERT_RUN(r, run(spec));
   // In its own cgroup namespace the container's cgroup is its root.
@@ -216,9 +223,11 @@ TEST_F(LauncherTest, ROOT_RlimitsApply) {
 TEST_F(LauncherTest, ROOT_SysctlOomScoreDomainAndDevices) {
   TestBundle bundle;
   auto spec = default_spec(
-      bundle, {"sh", "-c",
-               "cat /proc/sys/net/ipv4/ip_forward /proc/self/oom_score_adj /proc/sys/kernel/domainname; "
-               "stat -c '%t,%T %a' /dev/fuse; echo x > /dev/null && readlink /dev/fd && readlink /dev/ptmx"});
+      bundle,
+      {"sh", "-c",
+       "cat /proc/sys/net/ipv4/ip_forward /proc/self/oom_score_adj /proc/sys/kernel/domainname; "
+       "stat -c '%t,%T %a' /dev/fuse; echo x > /dev/null && readlink /dev/fd && readlink "
+       "/dev/ptmx"});
   spec.sysctl = {{"net.ipv4.ip_forward", "1"}};
   spec.process.oom_score_adj = 500;
   spec.domainname = "ci.example";
@@ -247,7 +256,8 @@ TEST_F(LauncherTest, ROOT_ReadOnlyBindMountIsEnforced) {
   TestBundle bundle;
   testing::TempDir data("gantry-data");
   ASSERT_TRUE(write_file(data.file("in"), "hello").ok());
-  auto spec = default_spec(bundle, {"sh", "-c", "cat /ro/in; /payload write /ro/out; /payload write /rw/out"});
+  auto spec = default_spec(
+      bundle, {"sh", "-c", "cat /ro/in; /payload write /ro/out; /payload write /rw/out"});
   spec.mounts.push_back({"/ro", "bind", data.path(), {"rbind", "ro"}});
   spec.mounts.push_back({"/rw", "bind", data.path(), {"rbind"}});
   ASSERT_RUN(r, run(spec));
@@ -286,11 +296,13 @@ TEST_F(LauncherTest, ROOT_OverlayRootMergesThreeLowersAndWritesGoToUpper) {
   testing::TempDir layers("gantry-layers");
   std::string l2 = layers.file("l2"), l3 = layers.file("l3"), upper = layers.file("upper"),
               work = layers.file("work"), root = layers.file("root");
-  for (const auto& d : {l2 + "/etc", l3 + "/etc", upper, work, root}) ASSERT_TRUE(make_dirs(d).ok());
+  for (const auto& d : {l2 + "/etc", l3 + "/etc", upper, work, root})
+    ASSERT_TRUE(make_dirs(d).ok());
   ASSERT_TRUE(write_file(l2 + "/etc/layer", "two\n").ok());
   ASSERT_TRUE(write_file(l2 + "/etc/only2", "from two\n").ok());
   ASSERT_TRUE(write_file(l3 + "/etc/layer", "three\n").ok());
-  auto spec = default_spec(bundle, {"sh", "-c", "cat /etc/layer /etc/only2; /payload write /tmp/new"});
+  auto spec =
+      default_spec(bundle, {"sh", "-c", "cat /etc/layer /etc/only2; /payload write /tmp/new"});
   spec.root.path = root;
   spec.root.readonly = false;
   spec.root.overlay_lower = {bundle.rootfs(), l2, l3};

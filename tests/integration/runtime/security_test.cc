@@ -222,7 +222,8 @@ TEST_F(SecurityRootTest, ROOT_AmbientCapabilitiesReachTheExecutedProgram) {
 }
 
 TEST_F(SecurityRootTest, ROOT_RlimitsRaiseTheHardLimitWhileStillPrivileged) {
-  if (!has_effective(CAP_SYS_RESOURCE)) GTEST_SKIP() << "needs CAP_SYS_RESOURCE, which this root lacks";
+  if (!has_effective(CAP_SYS_RESOURCE))
+    GTEST_SKIP() << "needs CAP_SYS_RESOURCE, which this root lacks";
   // The child lowers its hard limit first, so that raising it again is a real test.
   auto set = compile_rlimits({{"RLIMIT_NOFILE", 8192, 8192}});
   ASSERT_TRUE(set.ok()) << set.error().message();

@@ -140,7 +140,8 @@ TEST(CacheStoreTest, SaveThenRestoreIntoAnotherWorkspace) {
   ASSERT_TRUE(make_dirs(tmp.file("ws1/.cache/sub")).ok());
   ASSERT_TRUE(write_file(tmp.file("ws1/.cache/sub/dep.bin"), "cached bytes").ok());
   CacheStore store(tmp.file("caches"), "group/app");
-  ASSERT_TRUE(store.save("k1", tmp.file("ws1"), {".cache", ".cache/sub", ".cache/sub/dep.bin"}).ok());
+  ASSERT_TRUE(
+      store.save("k1", tmp.file("ws1"), {".cache", ".cache/sub", ".cache/sub/dep.bin"}).ok());
   EXPECT_TRUE(path_exists(store.archive_path("k1")));
   EXPECT_NE(store.archive_path("k1").find("group%2Fapp"), std::string::npos);
   ASSERT_TRUE(make_dirs(tmp.file("ws2")).ok());
@@ -185,9 +186,11 @@ TEST(TarArchiveTest, RefusesEntriesThatLeaveTheDestination) {
     EXPECT_NE(x.error().message().find("entry '"), std::string::npos) << x.error().message();
   }
   // A symlink on the way is never written through: libarchive replaces it by a directory.
-  ASSERT_TRUE(write_file(tmp.file("bad.tar"),
-                         testing::LayerTar().symlink("out", tmp.file("dst")).file("out/escaped", "x").build())
-                  .ok());
+  ASSERT_TRUE(
+      write_file(
+          tmp.file("bad.tar"),
+          testing::LayerTar().symlink("out", tmp.file("dst")).file("out/escaped", "x").build())
+          .ok());
   (void)extract_tar(tmp.file("bad.tar"), tmp.file("dst/inner"));
   EXPECT_FALSE(path_exists(tmp.file("dst/escaped")));
   EXPECT_FALSE(path_exists(tmp.file("dst/escaped")));

@@ -43,7 +43,8 @@ TEST(HostNameTest, AcceptsDnsLabelsAndRejectsOthersNamingThem) {
   EXPECT_TRUE(check_host_name("tutum-wordpress").ok());
   EXPECT_TRUE(check_host_name("tutum__wordpress").ok());
   EXPECT_TRUE(check_host_name("db.internal").ok());
-  for (const std::string& bad : std::vector<std::string>{"", "-x", "a b", "a/b", std::string(254, 'a')}) {
+  for (const std::string& bad :
+       std::vector<std::string>{"", "-x", "a b", "a/b", std::string(254, 'a')}) {
     auto st = check_host_name(bad);
     ASSERT_FALSE(st.ok()) << bad;
     EXPECT_NE(st.error().message().find("'" + bad + "'"), std::string::npos);

@@ -26,7 +26,9 @@ class ScriptedTransport : public ApiTransport {
     return a;
   }
   std::string base_url() const override { return "http://127.0.0.1:1"; }
-  void answer(int status, std::string body) { answers.push_back(ApiResponse{status, {}, std::move(body)}); }
+  void answer(int status, std::string body) {
+    answers.push_back(ApiResponse{status, {}, std::move(body)});
+  }
 
   std::vector<ApiRequest> requests;
   std::deque<ApiResponse> answers;
@@ -118,7 +120,8 @@ TEST(ControllerClientTest, FinishLogIncompleteCarriesTheSize) {
   ASSERT_TRUE(b.ok());
   EXPECT_TRUE(b->accepted);
   EXPECT_EQ(b->status, "success");
-  EXPECT_EQ(Json::parse(t.requests[1].body), Json::parse(R"({"attempt": 2, "result": {"status": "success"}})"));
+  EXPECT_EQ(Json::parse(t.requests[1].body),
+            Json::parse(R"({"attempt": 2, "result": {"status": "success"}})"));
 }
 
 TEST(ControllerClientTest, ErrorsCarryTheControllersMessageAndCode) {
@@ -142,7 +145,8 @@ TEST(ControllerClientTest, ErrorsCarryTheControllersMessageAndCode) {
 
 TEST(ControllerClientTest, RegisterReadsIdAndToken) {
   ScriptedTransport t;
-  t.answer(201, R"({"id": 3, "name": "builder-1", "labels": ["linux"], "token": "gantry-agent-x"})");
+  t.answer(201,
+           R"({"id": 3, "name": "builder-1", "labels": ["linux"], "token": "gantry-agent-x"})");
   auto r = register_agent(t, "builder-1", {"linux"});
   ASSERT_TRUE(r.ok()) << r.error().message();
   EXPECT_EQ(r->id, "3");
@@ -191,9 +195,10 @@ TEST(ClientSettingsTest, MissingTokenSaysWhereToPutOne) {
   auto s = resolve_client_settings("http://c:1", "", env.fn());
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().code(), ErrorCode::kUnauthenticated);
-  EXPECT_NE(s.error().message().find("no token: pass --token TOKEN, set GANTRY_TOKEN, or put it in '" +
-                                     dir.file("none.json") + "'"),
-            std::string::npos)
+  EXPECT_NE(
+      s.error().message().find("no token: pass --token TOKEN, set GANTRY_TOKEN, or put it in '" +
+                               dir.file("none.json") + "'"),
+      std::string::npos)
       << s.error().message();
   s = resolve_client_settings("", "t", env.fn());
   ASSERT_FALSE(s.ok());

@@ -434,7 +434,8 @@ TEST_F(JobExecutorUnitTest, ServicesInHostModeUseTheHostNetworkAndNoPod) {
   ASSERT_EQ(fake_.created[1].extra_hosts.size(), 1u);
   EXPECT_EQ(fake_.created[1].extra_hosts[0].names, (std::vector<std::string>{"db"}));
   EXPECT_TRUE(fake_.live.empty());
-  for (const auto& e : fake_.events_snapshot()) EXPECT_EQ(e.rfind("pod", 0), std::string::npos) << e;
+  for (const auto& e : fake_.events_snapshot())
+    EXPECT_EQ(e.rfind("pod", 0), std::string::npos) << e;
 }
 
 }  // namespace

@@ -39,7 +39,8 @@ TEST(JobScriptTest, RenderedScriptEchoesAndStopsAtFirstFailure) {
 
 TEST(JobScriptTest, PipefailMakesAFailingPipelineFail) {
   testing::TempDir tmp;
-  ASSERT_TRUE(write_file(tmp.file("s.sh"), render_script({"false | cat", "echo after"}, tmp.path())).ok());
+  ASSERT_TRUE(
+      write_file(tmp.file("s.sh"), render_script({"false | cat", "echo after"}, tmp.path())).ok());
   auto r = run_subprocess(shell_command(tmp.file("s.sh")));
   ASSERT_TRUE(r.ok());
   EXPECT_NE(r->exit_code, 0);  // bash (or a sh with pipefail) stops at the pipeline

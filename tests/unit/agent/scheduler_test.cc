@@ -342,7 +342,8 @@ TEST_F(SchedulerTest, RetryMaxRetriesAFailedJobUpToMaxTimes) {
 }
 
 TEST_F(SchedulerTest, RetryWhenRetriesOnlyTheNamedFailureReasons) {
-  add("net", "build").retry = schema::Retry{2, {"runner_system_failure", "job_execution_timeout"}, {}, {}};
+  add("net", "build").retry =
+      schema::Retry{2, {"runner_system_failure", "job_execution_timeout"}, {}, {}};
   outcomes_["net"] = {timeout(), fail(1)};
   Scheduler s(plan_, std::nullopt);
   EXPECT_EQ(run_all(s), (V{"net", "net"})) << "timeout retried, script failure not";

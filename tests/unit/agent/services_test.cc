@@ -25,8 +25,9 @@ using Clock = std::chrono::steady_clock;
 using Strings = std::vector<std::string>;
 
 TEST(ServiceAliasTest, DefaultAliasesFollowTheRunnersRules) {
-  EXPECT_EQ(default_service_aliases("registry.example.com/group/postgres:13"),
-            (Strings{"registry.example.com__group__postgres", "registry.example.com-group-postgres"}));
+  EXPECT_EQ(
+      default_service_aliases("registry.example.com/group/postgres:13"),
+      (Strings{"registry.example.com__group__postgres", "registry.example.com-group-postgres"}));
   EXPECT_EQ(default_service_aliases("redis:7"), (Strings{"redis"}));
   EXPECT_EQ(default_service_aliases("redis"), (Strings{"redis"}));
   EXPECT_EQ(default_service_aliases("tutum/wordpress:latest"),
@@ -55,8 +56,10 @@ TEST(ServiceAliasTest, InvalidExplicitAliasIsAnErrorNamingServiceAndAlias) {
   auto names = service_aliases(svc);
   ASSERT_FALSE(names.ok());
   EXPECT_EQ(names.error().code(), ErrorCode::kInvalidArgument);
-  EXPECT_NE(names.error().message().find("'redis:7'"), std::string::npos) << names.error().message();
-  EXPECT_NE(names.error().message().find("'bad!name'"), std::string::npos) << names.error().message();
+  EXPECT_NE(names.error().message().find("'redis:7'"), std::string::npos)
+      << names.error().message();
+  EXPECT_NE(names.error().message().find("'bad!name'"), std::string::npos)
+      << names.error().message();
 }
 
 TEST(HealthCheckPortsTest, TcpExposedPortsAscendingOrTheOverride) {
@@ -232,8 +235,9 @@ TEST_F(ServiceSetTest, EachServiceGetsItsImageVariablesCommandAndEveryAlias) {
   // The destructor stopped and removed both.
   EXPECT_TRUE(fake_.live.empty());
   auto ev = fake_.events_snapshot();
-  EXPECT_EQ(ev, (Strings{"create fake1 postgres:16", "start fake1", "create fake2 gantry.local/redis:7",
-                         "start fake2", "stop fake1", "stop fake2", "remove fake1", "remove fake2"}));
+  EXPECT_EQ(ev,
+            (Strings{"create fake1 postgres:16", "start fake1", "create fake2 gantry.local/redis:7",
+                     "start fake2", "stop fake1", "stop fake2", "remove fake1", "remove fake2"}));
 }
 
 TEST_F(ServiceSetTest, AServiceThatExitsIsAWarningWithItsLogTailAndTheOthersAreReady) {

@@ -41,9 +41,10 @@ TEST(LintCommandTest, ErrorsGoToStderrAndExitOne) {
   ASSERT_TRUE(write_file(dir.file("ci.yml"), "build:\n  scirpt: make\n").ok());
   auto r = lint({"ci.yml"}, dir.path());
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_EQ(r.err,
-            "ci.yml:1:1: error: job 'build' has no 'script' (every job needs 'script', or 'trigger')\n"
-            "ci.yml:2:3: error: job 'build': unknown keyword 'scirpt' (did you mean 'script'?)\n");
+  EXPECT_EQ(
+      r.err,
+      "ci.yml:1:1: error: job 'build' has no 'script' (every job needs 'script', or 'trigger')\n"
+      "ci.yml:2:3: error: job 'build': unknown keyword 'scirpt' (did you mean 'script'?)\n");
   EXPECT_EQ(r.out, "ci.yml: 2 errors, 0 warnings\n");
 }
 
@@ -53,7 +54,9 @@ TEST(LintCommandTest, WarningsAloneDoNotFail) {
                          "rel:\n  script: x\n  release: {tag_name: v1, description: d}\n").ok());
   auto r = lint({}, dir.path());
   EXPECT_EQ(r.exit_code, 0);
-  EXPECT_EQ(r.err, ".gitlab-ci.yml:3:3: warning: job 'rel': 'release' is not executed by gantry; it is ignored\n");
+  EXPECT_EQ(r.err,
+            ".gitlab-ci.yml:3:3: warning: job 'rel': 'release' is not executed by gantry; it is "
+            "ignored\n");
   EXPECT_EQ(r.out, ".gitlab-ci.yml: valid, 1 job, 1 warning\n");
 }
 
@@ -61,7 +64,8 @@ TEST(LintCommandTest, MissingFileIsAClearError) {
   testing::TempDir dir;
   auto none = lint({}, dir.path());
   EXPECT_EQ(none.exit_code, 1);
-  EXPECT_NE(none.err.find("neither '.gantry-ci.yml' nor '.gitlab-ci.yml' exists"), std::string::npos)
+  EXPECT_NE(none.err.find("neither '.gantry-ci.yml' nor '.gitlab-ci.yml' exists"),
+            std::string::npos)
       << none.err;
   auto named = lint({"nope.yml"}, dir.path());
   EXPECT_EQ(named.exit_code, 1);

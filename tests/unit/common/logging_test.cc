@@ -30,11 +30,12 @@ TEST(LoggingTest, JsonRecordsAreLogrusShaped) {
 }
 
 TEST(LoggingTest, TextRecordsQuoteTheMessage) {
-  EXPECT_EQ(render_log_record(LogFormat::kText, spdlog::level::info,
-                              std::chrono::system_clock::time_point(std::chrono::seconds(1795860000)),
-                              "runtime", "container started id=\"c1\""),
-            "time=\"2026-11-28T10:00:00Z\" level=info msg=\"container started id=\\\"c1\\\"\" "
-            "component=runtime");
+  EXPECT_EQ(
+      render_log_record(LogFormat::kText, spdlog::level::info,
+                        std::chrono::system_clock::time_point(std::chrono::seconds(1795860000)),
+                        "runtime", "container started id=\"c1\""),
+      "time=\"2026-11-28T10:00:00Z\" level=info msg=\"container started id=\\\"c1\\\"\" "
+      "component=runtime");
 }
 
 TEST(LoggingTest, LogToFileAppendsEveryLoggersRecords) {

@@ -10,8 +10,8 @@ using std::chrono::system_clock;
 
 // 2026-11-29T13:20:31Z plus `ns` nanoseconds.
 system_clock::time_point at(long long ns) {
-  return system_clock::time_point(
-      std::chrono::duration_cast<system_clock::duration>(nanoseconds(1795958431LL * 1'000'000'000 + ns)));
+  return system_clock::time_point(std::chrono::duration_cast<system_clock::duration>(
+      nanoseconds(1795958431LL * 1'000'000'000 + ns)));
 }
 
 TEST(TimeFormatTest, SecondsDropTheFraction) {

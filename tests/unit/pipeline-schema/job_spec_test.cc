@@ -142,7 +142,8 @@ TEST(JobResultJsonTest, UnknownStatusOrReasonIsNamed) {
   j["status"] = "exploded";
   auto r = job_result_from_json(j);
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.error().message().find("field 'status': unknown value 'exploded'"), std::string::npos);
+  EXPECT_NE(r.error().message().find("field 'status': unknown value 'exploded'"),
+            std::string::npos);
   j["status"] = "failed";
   j["failure_reason"] = "bad_luck";
   r = job_result_from_json(j);

@@ -13,7 +13,8 @@ namespace gantry::schema {
 namespace {
 
 Json load_schema() {
-  auto j = read_json_file(std::string(GANTRY_SOURCE_DIR) + "/pipeline-schema/gantry-ci.schema.json");
+  auto j =
+      read_json_file(std::string(GANTRY_SOURCE_DIR) + "/pipeline-schema/gantry-ci.schema.json");
   EXPECT_TRUE(j.ok()) << (j.ok() ? "" : j.error().message());
   return j.ok() ? *j : Json::object();
 }

@@ -131,7 +131,9 @@ j3: {script: x}
 
 TEST(LoadTest, IncludedFilesMergeUnderTheMainFileWhichWins) {
   FakeProjectFiles files;
-  files.add("ci/a.yml", "variables: {A: from-a, B: from-a}\nbuild:\n  stage: build\n  script: a\n  tags: [a]\n");
+  files.add(
+      "ci/a.yml",
+      "variables: {A: from-a, B: from-a}\nbuild:\n  stage: build\n  script: a\n  tags: [a]\n");
   files.add("ci/b.yml", "variables: {B: from-b}\nlint: {script: lint}\n");
   auto l = load(R"(
 include:

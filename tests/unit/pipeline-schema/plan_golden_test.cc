@@ -26,7 +26,8 @@ std::vector<std::string> golden_names() {
   auto entries = list_dir(kDir);
   if (!entries.ok()) return names;
   for (const auto& e : *entries) {
-    if (e.size() > 4 && e.compare(e.size() - 4, 4, ".yml") == 0) names.push_back(e.substr(0, e.size() - 4));
+    if (e.size() > 4 && e.compare(e.size() - 4, 4, ".yml") == 0)
+      names.push_back(e.substr(0, e.size() - 4));
   }
   std::sort(names.begin(), names.end());
   return names;

@@ -106,14 +106,16 @@ TEST(YamlLoaderTest, DuplicateKeyKeepsTheLastWithAWarning) {
   ASSERT_TRUE(n.has_value());
   EXPECT_EQ(n->find("a")->text(), "3");
   ASSERT_EQ(d.warning_count(), 1u);
-  EXPECT_EQ(d.render(), "p.yml:3:1: warning: duplicate key 'a' (first at line 1); the later value is used\n");
+  EXPECT_EQ(d.render(),
+            "p.yml:3:1: warning: duplicate key 'a' (first at line 1); the later value is used\n");
 }
 
 TEST(YamlLoaderTest, BadMergeValueIsAnError) {
   Diagnostics d;
   auto n = parse_yaml("job:\n  <<: 5\n", "p.yml", d);
   ASSERT_TRUE(n.has_value());
-  EXPECT_EQ(d.render(), "p.yml:2:7: error: a '<<' merge key takes a map or a list of maps, not an integer\n");
+  EXPECT_EQ(d.render(),
+            "p.yml:2:7: error: a '<<' merge key takes a map or a list of maps, not an integer\n");
 }
 
 TEST(YamlLoaderTest, AliasExplosionIsBounded) {

@@ -71,7 +71,8 @@ TEST(CapabilitiesTest, UnknownNameErrorNamesSetIndexAndName) {
   auto set = compile_capabilities(caps, 40);
   ASSERT_FALSE(set.ok());
   EXPECT_EQ(set.error().code(), ErrorCode::kInvalidArgument);
-  EXPECT_EQ(set.error().message(), "process.capabilities.bounding[3]: unknown capability 'CAP_FOO'");
+  EXPECT_EQ(set.error().message(),
+            "process.capabilities.bounding[3]: unknown capability 'CAP_FOO'");
 
   Capabilities amb;
   amb.ambient = {"NET_RAW"};

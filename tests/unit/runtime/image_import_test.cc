@@ -38,7 +38,8 @@ class ImportTest : public ::testing::Test {
     return "sha256:" + hex;
   }
   // An OCI layout with one single-layer image; returns the manifest digest.
-  std::string make_layout(const std::string& layout, const LayerTar& layer, const Json& annotations) {
+  std::string make_layout(const std::string& layout, const LayerTar& layer,
+                          const Json& annotations) {
     std::string gz = layer.build(Compression::kGzip);
     std::string config = Json{{"os", "linux"}, {"architecture", "amd64"},
                               {"config", {{"Env", {"A=1"}}}},
@@ -46,10 +47,14 @@ class ImportTest : public ::testing::Test {
                              .dump();
     Json manifest{{"schemaVersion", 2},
                   {"mediaType", media_type::kOciManifest},
-                  {"config", {{"mediaType", media_type::kOciConfig}, {"digest", blob(layout, config)},
-                              {"size", config.size()}}},
-                  {"layers", {{{"mediaType", media_type::kOciLayerGzip},
-                               {"digest", blob(layout, gz)}, {"size", gz.size()}}}}};
+                  {"config",
+                   {{"mediaType", media_type::kOciConfig},
+                    {"digest", blob(layout, config)},
+                    {"size", config.size()}}},
+                  {"layers",
+                   {{{"mediaType", media_type::kOciLayerGzip},
+                     {"digest", blob(layout, gz)},
+                     {"size", gz.size()}}}}};
     std::string m = manifest.dump();
     std::string md = blob(layout, m);
     Json index{{"schemaVersion", 2},
@@ -176,9 +181,11 @@ TEST_F(ImportTest, LoadsDockerSaveArchive) {
   ASSERT_TRUE(make_dirs(d + "/l2").ok());
   ASSERT_TRUE(write_file(d + "/l1/layer.tar", l1.build()).ok());
   ASSERT_TRUE(write_file(d + "/l2/layer.tar", l2.build(Compression::kGzip)).ok());
-  std::string config = Json{{"os", "linux"}, {"architecture", "amd64"},
-                            {"rootfs", {{"type", "layers"}, {"diff_ids", {l1.diff_id(), l2.diff_id()}}}}}
-                           .dump();
+  std::string config =
+      Json{{"os", "linux"},
+           {"architecture", "amd64"},
+           {"rootfs", {{"type", "layers"}, {"diff_ids", {l1.diff_id(), l2.diff_id()}}}}}
+          .dump();
   ASSERT_TRUE(write_file(d + "/cfg.json", config).ok());
   Json manifest = Json::array({{{"Config", "cfg.json"},
                                 {"RepoTags", {"busybox:1", "localhost:5000/bb:x"}},

@@ -50,7 +50,8 @@ TEST(ManifestTest, ParsesOciIndexAndDockerManifestList) {
                                     ManifestKind::kDockerManifestList}}) {
     Json j{{"schemaVersion", 2},
            {"mediaType", mt},
-           {"manifests", Json::array({entry('a', "linux", "amd64"), entry('b', "linux", "arm64", "v8")})}};
+           {"manifests",
+            Json::array({entry('a', "linux", "amd64"), entry('b', "linux", "arm64", "v8")})}};
     auto m = parse_manifest(j.dump());
     ASSERT_TRUE(m.ok()) << m.error().message();
     EXPECT_EQ(m->kind, kind);
@@ -64,7 +65,8 @@ TEST(ManifestTest, TypeFromContentTypeThenShapeWhenMediaTypeIsAbsent) {
   Json j = image_manifest(media_type::kDockerManifest, media_type::kDockerConfig,
                           media_type::kDockerLayerGzip);
   j.erase("mediaType");
-  auto from_header = parse_manifest(j.dump(), std::string(media_type::kDockerManifest) + "; charset=utf-8");
+  auto from_header =
+      parse_manifest(j.dump(), std::string(media_type::kDockerManifest) + "; charset=utf-8");
   ASSERT_TRUE(from_header.ok());
   EXPECT_EQ(from_header->kind, ManifestKind::kDockerManifest);
   auto from_shape = parse_manifest(j.dump(), "application/json");

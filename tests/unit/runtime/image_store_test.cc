@@ -41,13 +41,15 @@ class ImageStoreTest : public ::testing::Test {
 };
 
 TEST_F(ImageStoreTest, LayersUnpackOnceAndAreSharedBetweenImages) {
-  ImageRecord a = commit("docker.io/library/a:latest", store_test_image(store_->content(), {base_, app_}));
+  ImageRecord a =
+      commit("docker.io/library/a:latest", store_test_image(store_->content(), {base_, app_}));
   EXPECT_EQ(a.layers.size(), 2u);
   EXPECT_EQ(a.chain_ids, chain_ids({base_.diff_id(), app_.diff_id()}));
   EXPECT_EQ(a.platform, "linux/amd64");
   EXPECT_EQ(a.created, "2024-05-01T12:00:00Z");
   EXPECT_EQ(snapshot_count(), 2u);
-  ImageRecord b = commit("docker.io/library/b:latest", store_test_image(store_->content(), {base_, other_}));
+  ImageRecord b =
+      commit("docker.io/library/b:latest", store_test_image(store_->content(), {base_, other_}));
   EXPECT_EQ(snapshot_count(), 3u);  // base shared
   EXPECT_EQ(a.chain_ids[0], b.chain_ids[0]);
   auto dirs = store_->lower_dirs(a);
@@ -69,13 +71,16 @@ TEST_F(ImageStoreTest, LayersUnpackOnceAndAreSharedBetweenImages) {
 TEST_F(ImageStoreTest, IndexPicksThePlatformsManifest) {
   std::string amd = store_test_image(store_->content(), {base_});
   std::string arm = store_test_image(store_->content(), {app_}, {.platform = "linux/arm64"});
-  std::string index = store_test_index(store_->content(), {{amd, "linux/amd64"}, {arm, "linux/arm64/v8"}});
-  auto rec = store_->commit_image("docker.io/library/multi:latest", index, *parse_platform("linux/arm64"));
+  std::string index =
+      store_test_index(store_->content(), {{amd, "linux/amd64"}, {arm, "linux/arm64/v8"}});
+  auto rec =
+      store_->commit_image("docker.io/library/multi:latest", index, *parse_platform("linux/arm64"));
   ASSERT_TRUE(rec.ok()) << rec.error().message();
   EXPECT_EQ(rec->digest, index);
   EXPECT_EQ(rec->manifest_digest, arm);
   EXPECT_EQ(rec->platform, "linux/arm64");
-  auto none = store_->commit_image("docker.io/library/multi:latest", index, *parse_platform("linux/s390x"));
+  auto none =
+      store_->commit_image("docker.io/library/multi:latest", index, *parse_platform("linux/s390x"));
   ASSERT_FALSE(none.ok());
   EXPECT_EQ(none.error().message(),
             "store image 'docker.io/library/multi:latest': no image for platform linux/s390x "
@@ -199,7 +204,8 @@ TEST(ImageStoreConcurrencyTest, TwoProcessesStoringOneImageShareOneSnapshotPerLa
       auto s = ImageStore::open(dir.path(), UnpackOptions{.privileged = false});
       if (!s.ok()) ::_exit(2);
       auto lease = (*s)->content().lease();
-      auto r = (*s)->commit_image("localhost/x:" + std::to_string(i), m, *parse_platform("linux/amd64"));
+      auto r =
+          (*s)->commit_image("localhost/x:" + std::to_string(i), m, *parse_platform("linux/amd64"));
       ::_exit(r.ok() ? 0 : 1);
     }
     kids.push_back(pid);

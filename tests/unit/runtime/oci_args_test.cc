@@ -45,7 +45,8 @@ TEST(SignalTest, ParsesNamesAndNumbers) {
 }
 
 TEST(SignalTest, RejectsBadSignals) {
-  for (const char* s : {"", "0", "-9", "65", "FOO", "SIG", "9x", "RTMIN-1", "RTMAX+1", "RTMIN+99"}) {
+  for (const char* s :
+       {"", "0", "-9", "65", "FOO", "SIG", "9x", "RTMIN-1", "RTMAX+1", "RTMIN+99"}) {
     auto r = parse_signal(s);
     ASSERT_FALSE(r.ok()) << s;
     EXPECT_EQ(r.error().message(), std::string("invalid signal '") + s + "'");

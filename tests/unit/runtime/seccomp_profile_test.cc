@@ -176,7 +176,8 @@ TEST(SeccompCompileTest, ArchitecturesOfTheOtherByteOrderAreLeftOut) {
 TEST(SeccompCompileTest, CompileReportsValidationErrors) {
   auto c = compile_seccomp(allow_all_but({rule({"mount"}, "SCMP_ACT_BOGUS")}));
   ASSERT_FALSE(c.ok());
-  EXPECT_EQ(c.error().message(), "linux.seccomp.syscalls[0].action: unknown action 'SCMP_ACT_BOGUS'");
+  EXPECT_EQ(c.error().message(),
+            "linux.seccomp.syscalls[0].action: unknown action 'SCMP_ACT_BOGUS'");
 }
 
 TEST(SeccompCompileTest, RuleWithTheDefaultActionChangesNothing) {
