@@ -12,6 +12,7 @@
 #include "common/digest.h"
 #include "common/file.h"
 #include "common/sha1.h"
+#include "common/strings.h"
 #include "common/subprocess.h"
 #include "common/unique_fd.h"
 
@@ -37,13 +38,6 @@ std::string escape_key(std::string_view key) {
   return out;
 }
 
-std::string trim(std::string s) {
-  size_t b = s.find_first_not_of(" \t\n");
-  if (b == std::string::npos) return "";
-  size_t e = s.find_last_not_of(" \t\n");
-  return s.substr(b, e - b + 1);
-}
-
 Result<UniqueFd> lock_file(const std::string& path, int op) {
   UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
   if (!fd) return sys_error("lock cache " + q(path));
@@ -66,7 +60,7 @@ std::optional<std::string> last_commit_for_path(const std::string& dir,
   o.timeout = std::chrono::seconds(60);
   auto r = run_subprocess(argv, o);
   if (!r.ok() || r->exit_code != 0) return std::nullopt;
-  std::string id = trim(r->out);
+  std::string id(trim(r->out));
   if (id.size() < 40 || id.find_first_not_of("0123456789abcdef") != std::string::npos) {
     return std::nullopt;  // empty: no commit touched it
   }
@@ -96,11 +90,11 @@ Result<std::string> cache_key(const schema::Cache& cache, const schema::Variable
     }
     key = key_files_digest(commits);
     if (cache.key_prefix) {
-      std::string prefix = trim(schema::expand_for_display(*cache.key_prefix, vars));
+      std::string prefix(trim(schema::expand_for_display(*cache.key_prefix, vars)));
       if (!prefix.empty()) key = prefix + "-" + key;
     }
   } else if (cache.key) {
-    key = trim(schema::expand_for_display(*cache.key, vars));
+    key = std::string(trim(schema::expand_for_display(*cache.key, vars)));
     if (key.empty()) key = "default";
   } else {
     key = "default";

@@ -2,18 +2,14 @@
 
 #include <cctype>
 
+#include "common/strings.h"
+
 namespace gantry::agent {
 
 namespace {
 
 bool loopback_address(std::string_view a) {
   return a.starts_with("127.") || a == "::1" || a == "0:0:0:0:0:0:0:1";
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
 }
 
 }  // namespace

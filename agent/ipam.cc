@@ -12,6 +12,7 @@
 #include "common/file.h"
 #include "common/json.h"
 #include "common/logging.h"
+#include "common/strings.h"
 #include "common/unique_fd.h"
 
 namespace gantry::agent {
@@ -36,11 +37,6 @@ Allocation from_json(const Json& j) {
   a.netns_inode = j.value("netns_inode", uint64_t{0});
   a.veth = j.value("veth", "");
   return a;
-}
-
-std::string trim_line(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
 }
 
 }  // namespace
@@ -144,7 +140,7 @@ Status Ipam::prepare_locked() {
     return write_file_atomic(subnet_file, subnet_.to_string() + "\n");
   }
   GANTRY_ASSIGN_OR_RETURN(std::string text, read_file(subnet_file));
-  text = trim_line(std::move(text));
+  text = std::string(trim(text));
   if (text != subnet_.to_string()) {
     return Error(ErrorCode::kFailedPrecondition,
                  "network '" + name_ + "' has subnet " + text + ", not " + subnet_.to_string() +
@@ -200,7 +196,7 @@ Result<Allocation> Ipam::allocate_locked(Allocation request) {
   for (const auto& a : all) used.insert(*parse_ipv4(a.address));
   uint32_t last = 0;
   if (auto text = read_file(join_path(dir_, "last")); text.ok()) {
-    if (auto l = parse_ipv4(trim_line(*text)); l.ok()) last = *l;
+    if (auto l = parse_ipv4(trim(*text)); l.ok()) last = *l;
   }
   auto next = next_free_address(subnet_, used, last);
   if (!next) {

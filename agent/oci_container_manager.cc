@@ -577,13 +577,15 @@ Result<ContainerExit> OciContainerManager::finish_started(const std::shared_ptr<
   return *r->result;
 }
 
+std::shared_ptr<OciContainerManager::Running> OciContainerManager::find_running(
+    const std::string& id) {
+  std::lock_guard lock(mu_);
+  auto it = running_.find(id);
+  return it != running_.end() ? it->second : nullptr;
+}
+
 Result<ContainerExit> OciContainerManager::wait(const std::string& id) {
-  std::shared_ptr<Running> r;
-  {
-    std::lock_guard lock(mu_);
-    auto it = running_.find(id);
-    if (it != running_.end()) r = it->second;
-  }
+  std::shared_ptr<Running> r = find_running(id);
   if (!r) {
     GANTRY_ASSIGN_OR_RETURN(ContainerInfo info, load_info(id));
     if (info.exit) return *info.exit;
@@ -595,12 +597,7 @@ Result<ContainerExit> OciContainerManager::wait(const std::string& id) {
 
 Result<ContainerExit> OciContainerManager::stop(const std::string& id,
                                                 std::chrono::milliseconds grace) {
-  std::shared_ptr<Running> r;
-  {
-    std::lock_guard lock(mu_);
-    auto it = running_.find(id);
-    if (it != running_.end()) r = it->second;
-  }
+  std::shared_ptr<Running> r = find_running(id);
   if (!r) {
     GANTRY_ASSIGN_OR_RETURN(ContainerInfo info, load_info(id));
     if (info.exit) return *info.exit;

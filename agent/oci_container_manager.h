@@ -82,6 +82,8 @@ class OciContainerManager final : public ContainerManager {
   Result<ContainerExit> finish(const std::string& id, ChildProcess& child, ContainerExit how);
   Status runtime_delete(const std::string& id);
   Result<ContainerExit> finish_started(const std::shared_ptr<Running>& r, const std::string& id);
+  // The container this process started and still supervises; null when there is none.
+  std::shared_ptr<Running> find_running(const std::string& id);
 
   ManagerOptions options_;
   std::shared_ptr<runtime::image::ImageStore> store_;

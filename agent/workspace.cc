@@ -7,6 +7,7 @@
 #include <system_error>
 
 #include "common/file.h"
+#include "common/strings.h"
 #include "common/subprocess.h"
 
 namespace gantry::agent {
@@ -48,15 +49,7 @@ Result<std::vector<std::string>> git_z_list(const std::string& dir,
                  "git ls-files in " + q(dir) + ": exit code " + std::to_string(r.exit_code) +
                      (err.empty() ? "" : ": " + err));
   }
-  std::vector<std::string> out;
-  size_t i = 0;
-  while (i < r.out.size()) {
-    size_t j = r.out.find('\0', i);
-    if (j == std::string::npos) j = r.out.size();
-    if (j > i) out.push_back(r.out.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
+  return split_nonempty(r.out, '\0');
 }
 
 // Copies one entry (file, symlink or directory itself, not its contents), keeping its mode.

@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "common/file.h"
+#include "common/strings.h"
 #include "common/subprocess.h"
 
 namespace gantry::controller {
@@ -28,7 +29,7 @@ SubprocessOptions git_options() {
   return o;
 }
 
-std::string first_line(const std::string& text) {
+std::string last_line(const std::string& text) {
   std::string t = text;
   while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.pop_back();
   // git's last line says what failed ("fatal: ..."); earlier ones are progress.
@@ -74,7 +75,7 @@ Status GitMirror::sync(const std::string& key, const std::string& url) {
     if (r.exit_code != 0) {
       (void)remove_all(tmp);
       return Error(ErrorCode::kInvalidArgument,
-                   "clone '" + url + "': " + first_line(r.err.empty() ? r.out : r.err));
+                   "clone '" + url + "': " + last_line(r.err.empty() ? r.out : r.err));
     }
     if (::rename(tmp.c_str(), repo.c_str()) != 0) return sys_error("rename '" + tmp + "'");
     return ok_status();
@@ -82,12 +83,12 @@ Status GitMirror::sync(const std::string& key, const std::string& url) {
   // The URL may have changed since the mirror was made.
   GANTRY_ASSIGN_OR_RETURN(auto set, git({"-C", repo, "remote", "set-url", "origin", url}));
   if (set.exit_code != 0) {
-    return Error(ErrorCode::kIo, "mirror '" + repo + "': " + first_line(set.err));
+    return Error(ErrorCode::kIo, "mirror '" + repo + "': " + last_line(set.err));
   }
   GANTRY_ASSIGN_OR_RETURN(auto r, git({"-C", repo, "fetch", "--prune", "--quiet", "origin"}));
   if (r.exit_code != 0) {
     return Error(ErrorCode::kUnavailable,
-                 "fetch '" + url + "': " + first_line(r.err.empty() ? r.out : r.err));
+                 "fetch '" + url + "': " + last_line(r.err.empty() ? r.out : r.err));
   }
   return ok_status();
 }
@@ -143,16 +144,9 @@ Result<std::unique_ptr<GitTreeFiles>> GitTreeFiles::open(const std::string& repo
                                                          const std::string& sha) {
   GANTRY_ASSIGN_OR_RETURN(auto r, git({"-C", repo, "ls-tree", "-r", "-z", "--name-only", sha}));
   if (r.exit_code != 0) {
-    return Error(ErrorCode::kIo, "list files of commit '" + sha + "': " + first_line(r.err));
+    return Error(ErrorCode::kIo, "list files of commit '" + sha + "': " + last_line(r.err));
   }
-  std::vector<std::string> files;
-  size_t start = 0;
-  while (start < r.out.size()) {
-    size_t end = r.out.find('\0', start);
-    if (end == std::string::npos) end = r.out.size();
-    if (end > start) files.push_back(r.out.substr(start, end - start));
-    start = end + 1;
-  }
+  std::vector<std::string> files = split_nonempty(r.out, '\0');
   std::sort(files.begin(), files.end());
   return std::unique_ptr<GitTreeFiles>(new GitTreeFiles(repo, sha, std::move(files)));
 }
@@ -170,7 +164,7 @@ Result<std::string> GitTreeFiles::read(const std::string& path) const {
   GANTRY_ASSIGN_OR_RETURN(auto r, git({"-C", repo_, "cat-file", "blob", sha_ + ":" + p}));
   if (r.exit_code != 0) {
     return Error(ErrorCode::kIo, "read '" + p + "' at " + sha_.substr(0, 12) + ": " +
-                                     first_line(r.err));
+                                     last_line(r.err));
   }
   return r.out;
 }

@@ -8,6 +8,7 @@
 
 #include "common/digest.h"
 #include "common/file.h"
+#include "common/strings.h"
 #include "common/subprocess.h"
 #include "common/unique_fd.h"
 
@@ -33,14 +34,9 @@ std::map<std::string, std::string> git_env() {
   return env;
 }
 
-std::string trim(std::string s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
-  return s;
-}
-
 // The last lines of git's stderr: the part that says what went wrong.
 std::string git_message(const SubprocessResult& r) {
-  std::string text = trim(r.err.empty() ? r.out : r.err);
+  std::string text(trim(r.err.empty() ? r.out : r.err));
   if (text.size() > 600) text = "…" + text.substr(text.size() - 600);
   if (r.timed_out) return "timed out" + (text.empty() ? "" : ": " + text);
   if (text.empty()) return "exit code " + std::to_string(r.exit_code);

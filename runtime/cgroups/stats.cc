@@ -2,16 +2,11 @@
 
 #include <charconv>
 
+#include "common/strings.h"
+
 namespace gantry::runtime {
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  return s;
-}
 
 bool to_uint(std::string_view s, uint64_t* out) {
   if (s.empty()) return false;

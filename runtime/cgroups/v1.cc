@@ -6,17 +6,13 @@
 #include <set>
 
 #include "common/file.h"
+#include "common/strings.h"
 #include "runtime/cgroups/stats.h"
 #include "runtime/cgroups/tree.h"
 
 namespace gantry::runtime {
 
 namespace {
-
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
 
 // The first directory in `dirs` that exists, or "".
 std::string first_existing(CgroupFs& fs, const std::vector<std::string>& dirs) {
@@ -137,7 +133,7 @@ Status CgroupV1Manager::create(const Resources& resources) {
       GANTRY_ASSIGN_OR_RETURN(std::string mine, fs_->read(dir, file));
       if (!trim(mine).empty()) continue;
       GANTRY_ASSIGN_OR_RETURN(std::string from_parent, fs_->read(parent, file));
-      GANTRY_TRY(fs_->write(dir, file, trim(from_parent)));
+      GANTRY_TRY(fs_->write(dir, file, std::string(trim(from_parent))));
     }
     return ok_status();
   };
@@ -252,7 +248,7 @@ Status CgroupV1Manager::set_freezer_state(const char* state) {
     if (trim(now) == state) return ok_status();
     if (attempt >= kCgroupPollLimit) {
       return Error(ErrorCode::kDeadlineExceeded, "set freezer state of '" + dir + "' to " + state +
-                                                     ": still '" + trim(now) + "'");
+                                                     ": still '" + std::string(trim(now)) + "'");
     }
     // Re-writing FROZEN retries tasks that were busy (in an uninterruptible sleep) last time.
     if (std::string(state) == "FROZEN") GANTRY_TRY(fs_->write(dir, "freezer.state", state));

@@ -21,8 +21,20 @@ constexpr size_t align4(size_t n) { return (n + 3) & ~size_t{3}; }
 
 nlmsghdr* header_of(std::vector<uint8_t>& buf) { return reinterpret_cast<nlmsghdr*>(buf.data()); }
 
-Error short_message(std::string_view what) {
-  return Error(ErrorCode::kInvalidArgument, "netlink " + std::string(what) + ": message cut short");
+// The header of a `type` message whose fixed part is `body` bytes, checked to fit in `len`.
+Result<nlmsghdr> check_message(const uint8_t* msg, size_t len, uint16_t type, size_t body,
+                               std::string_view what) {
+  if (len < NLMSG_HDRLEN + body) {
+    return Error(ErrorCode::kInvalidArgument, "netlink " + std::string(what) + ": message cut short");
+  }
+  nlmsghdr h;
+  std::memcpy(&h, msg, sizeof h);
+  if (h.nlmsg_type != type || h.nlmsg_len > len) {
+    return Error(ErrorCode::kInvalidArgument, "netlink " + std::string(what) +
+                                                  ": message of type " +
+                                                  std::to_string(h.nlmsg_type));
+  }
+  return h;
 }
 
 // Walks the attributes in [p, end), calling f(type, data, size) for each.
@@ -217,13 +229,8 @@ NetlinkMessage add_default_route(in_addr gateway, uint32_t index) {
 }
 
 Result<LinkInfo> parse_link(const uint8_t* msg, size_t len) {
-  if (len < NLMSG_HDRLEN + sizeof(ifinfomsg)) return short_message("link");
-  nlmsghdr h;
-  std::memcpy(&h, msg, sizeof h);
-  if (h.nlmsg_type != RTM_NEWLINK || h.nlmsg_len > len) {
-    return Error(ErrorCode::kInvalidArgument,
-                 "netlink link: message of type " + std::to_string(h.nlmsg_type));
-  }
+  GANTRY_ASSIGN_OR_RETURN(nlmsghdr h,
+                          check_message(msg, len, RTM_NEWLINK, sizeof(ifinfomsg), "link"));
   ifinfomsg ifi;
   std::memcpy(&ifi, msg + NLMSG_HDRLEN, sizeof ifi);
   LinkInfo info;
@@ -244,13 +251,8 @@ Result<LinkInfo> parse_link(const uint8_t* msg, size_t len) {
 }
 
 Result<AddressInfo> parse_address(const uint8_t* msg, size_t len) {
-  if (len < NLMSG_HDRLEN + sizeof(ifaddrmsg)) return short_message("address");
-  nlmsghdr h;
-  std::memcpy(&h, msg, sizeof h);
-  if (h.nlmsg_type != RTM_NEWADDR || h.nlmsg_len > len) {
-    return Error(ErrorCode::kInvalidArgument,
-                 "netlink address: message of type " + std::to_string(h.nlmsg_type));
-  }
+  GANTRY_ASSIGN_OR_RETURN(nlmsghdr h,
+                          check_message(msg, len, RTM_NEWADDR, sizeof(ifaddrmsg), "address"));
   ifaddrmsg ifa;
   std::memcpy(&ifa, msg + NLMSG_HDRLEN, sizeof ifa);
   AddressInfo info;
@@ -272,13 +274,8 @@ Result<AddressInfo> parse_address(const uint8_t* msg, size_t len) {
 }
 
 Status parse_ack(const uint8_t* msg, size_t len) {
-  if (len < NLMSG_HDRLEN + sizeof(nlmsgerr)) return short_message("acknowledgement");
-  nlmsghdr h;
-  std::memcpy(&h, msg, sizeof h);
-  if (h.nlmsg_type != NLMSG_ERROR || h.nlmsg_len > len) {
-    return Error(ErrorCode::kInvalidArgument,
-                 "netlink acknowledgement: message of type " + std::to_string(h.nlmsg_type));
-  }
+  GANTRY_ASSIGN_OR_RETURN(
+      nlmsghdr h, check_message(msg, len, NLMSG_ERROR, sizeof(nlmsgerr), "acknowledgement"));
   nlmsgerr e;
   std::memcpy(&e, msg + NLMSG_HDRLEN, sizeof e);
   if (e.error == 0) return ok_status();

@@ -215,8 +215,13 @@ TEST(NetlinkParseTest, LinkReplyGivesIndexNameKindAliasMasterAndState) {
 
 TEST(NetlinkParseTest, ShortOrForeignMessagesAreErrors) {
   auto b = link_reply();
-  EXPECT_FALSE(parse_link(b.data(), 10).ok());
-  EXPECT_FALSE(parse_address(b.data(), b.size()).ok()) << "a link is not an address";
+  auto cut = parse_link(b.data(), 10);
+  ASSERT_FALSE(cut.ok());
+  EXPECT_EQ(cut.error().message(), "netlink link: message cut short");
+  auto not_address = parse_address(b.data(), b.size());
+  ASSERT_FALSE(not_address.ok()) << "a link is not an address";
+  EXPECT_EQ(not_address.error().message(),
+            "netlink address: message of type " + std::to_string(RTM_NEWLINK));
 }
 
 TEST(NetlinkParseTest, AddressReplyPrefersTheLocalAddress) {
