@@ -38,6 +38,12 @@ void Reader::type_error(const Node& n, std::string_view path, std::string_view e
   error(n.loc(), quote(path) + " must be " + std::string(expected) + ", not " + n.type_name());
 }
 
+const Node* Reader::required(const Node& n, std::string_view path, std::string_view key) {
+  const Node* value = n.get(key);
+  if (value == nullptr) error(n.loc(), quote(key_path(path, key)) + " is required");
+  return value;
+}
+
 bool Reader::check_keys(const Node& n, std::string_view ctx, std::string_view path,
                         std::vector<SkippedKeyword>* skipped) {
   if (!n.is_map()) {

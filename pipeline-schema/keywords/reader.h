@@ -37,6 +37,10 @@ class Reader {
   bool check_keys(const Node& n, std::string_view ctx, std::string_view path,
                   std::vector<SkippedKeyword>* skipped = nullptr);
 
+  // The value of `key` in map `n` (at `path`); nullptr with "'<path>:<key>' is required" when
+  // it is missing.
+  const Node* required(const Node& n, std::string_view path, std::string_view key);
+
   std::optional<std::string> string(const Node& n, std::string_view path);
   // Strings and numbers (as written), for cache keys and similar.
   std::optional<std::string> string_or_number(const Node& n, std::string_view path);

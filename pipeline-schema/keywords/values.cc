@@ -112,11 +112,8 @@ std::optional<Need> read_need(Reader& r, const Node& n, std::string_view path,
     return std::nullopt;
   }
   if (!r.check_keys(n, "needs", path)) return std::nullopt;
-  const Node* job = n.get("job");
-  if (job == nullptr) {
-    r.error(n.loc(), quote(key_path(path, "job")) + " is required");
-    return std::nullopt;
-  }
+  const Node* job = r.required(n, path, "job");
+  if (job == nullptr) return std::nullopt;
   auto name = r.string(*job, key_path(path, "job"));
   if (!name) return std::nullopt;
   need.job = *name;
@@ -140,10 +137,8 @@ std::optional<Need> read_need(Reader& r, const Node& n, std::string_view path,
   if (const Node* p = n.get("parallel")) {
     std::string ppath = key_path(path, "parallel");
     if (r.check_keys(*p, "parallel", ppath)) {
-      if (const Node* m = p->get("matrix")) {
+      if (const Node* m = r.required(*p, ppath, "matrix")) {
         if (auto mx = read_matrix(r, *m, key_path(ppath, "matrix"))) need.matrix = std::move(*mx);
-      } else {
-        r.error(p->loc(), quote(key_path(ppath, "matrix")) + " is required");
       }
     }
   }
@@ -164,11 +159,8 @@ std::optional<Image> read_image(Reader& r, const Node& n, std::string_view path)
     return std::nullopt;
   }
   r.check_keys(n, "image", path);
-  const Node* name = n.get("name");
-  if (name == nullptr) {
-    r.error(n.loc(), quote(key_path(path, "name")) + " is required");
-    return std::nullopt;
-  }
+  const Node* name = r.required(n, path, "name");
+  if (name == nullptr) return std::nullopt;
   auto s = r.string(*name, key_path(path, "name"));
   if (!s) return std::nullopt;
   img.name = *s;
@@ -208,11 +200,8 @@ std::optional<std::vector<Service>> read_services(Reader& r, const Node& n, std:
       continue;
     }
     r.check_keys(*item, "services", path);
-    const Node* name = item->get("name");
-    if (name == nullptr) {
-      r.error(item->loc(), quote(key_path(path, "name")) + " is required");
-      continue;
-    }
+    const Node* name = r.required(*item, path, "name");
+    if (name == nullptr) continue;
     auto s = r.string(*name, key_path(path, "name"));
     if (!s) continue;
     svc.name = *s;
@@ -286,15 +275,13 @@ std::optional<std::vector<Cache>> read_cache(Reader& r, const Node& n, std::stri
       std::string kpath = key_path(path, "key");
       if (k->is_map()) {
         if (r.check_keys(*k, "cache:key", kpath)) {
-          if (const Node* f = k->get("files")) {
+          if (const Node* f = r.required(*k, kpath, "files")) {
             auto files = r.string_list(*f, key_path(kpath, "files"));
             if (files && (files->empty() || files->size() > 2)) {
               r.error(f->loc(), quote(key_path(kpath, "files")) + " must list one or two files");
             } else if (files) {
               c.key_files = std::move(*files);
             }
-          } else {
-            r.error(k->loc(), quote(key_path(kpath, "files")) + " is required");
           }
           if (const Node* p = k->get("prefix"))
             c.key_prefix = r.string(*p, key_path(kpath, "prefix"));
@@ -380,11 +367,8 @@ std::optional<AllowFailure> read_allow_failure(Reader& r, const Node& n, std::st
   af.loc = n.loc();
   if (n.is_map()) {
     if (!r.check_keys(n, "allow_failure", path)) return std::nullopt;
-    const Node* codes = n.get("exit_codes");
-    if (codes == nullptr) {
-      r.error(n.loc(), quote(key_path(path, "exit_codes")) + " is required");
-      return std::nullopt;
-    }
+    const Node* codes = r.required(n, path, "exit_codes");
+    if (codes == nullptr) return std::nullopt;
     auto list = r.int_list(*codes, key_path(path, "exit_codes"));
     if (!list) return std::nullopt;
     af.exit_codes = std::move(*list);
@@ -412,11 +396,8 @@ std::optional<Environment> read_environment(Reader& r, const Node& n, std::strin
     return std::nullopt;
   }
   r.check_keys(n, "environment", path, skipped);
-  const Node* name = n.get("name");
-  if (name == nullptr) {
-    r.error(n.loc(), quote(key_path(path, "name")) + " is required");
-    return std::nullopt;
-  }
+  const Node* name = r.required(n, path, "name");
+  if (name == nullptr) return std::nullopt;
   auto s = r.string(*name, key_path(path, "name"));
   if (!s) return std::nullopt;
   env.name = *s;
@@ -482,11 +463,8 @@ std::optional<Parallel> read_parallel(Reader& r, const Node& n, std::string_view
     return std::nullopt;
   }
   if (!r.check_keys(n, "parallel", path)) return std::nullopt;
-  const Node* m = n.get("matrix");
-  if (m == nullptr) {
-    r.error(n.loc(), quote(key_path(path, "matrix")) + " is required");
-    return std::nullopt;
-  }
+  const Node* m = r.required(n, path, "matrix");
+  if (m == nullptr) return std::nullopt;
   auto mx = read_matrix(r, *m, key_path(path, "matrix"));
   if (!mx) return std::nullopt;
   p.matrix = std::move(*mx);
@@ -521,11 +499,8 @@ std::optional<std::vector<std::string>> read_rule_paths(Reader& r, const Node& n
                                                         std::string_view keyword) {
   if (!n.is_map()) return r.string_list(n, path);
   if (!r.check_keys(n, keyword, path)) return std::nullopt;
-  const Node* p = n.get("paths");
-  if (p == nullptr) {
-    r.error(n.loc(), quote(key_path(path, "paths")) + " is required");
-    return std::nullopt;
-  }
+  const Node* p = r.required(n, path, "paths");
+  if (p == nullptr) return std::nullopt;
   return r.string_list(*p, key_path(path, "paths"));
 }
 
