@@ -97,6 +97,10 @@ struct ManagerOptions {
   // runtime: a basename starting with "gantry" is called as `<it> runtime …`, anything else
   // (runc, crun) as an OCI runtime CLI. For those the manager mounts the overlay root itself.
   std::string oci_runtime;
+  // The static `gantry` executable that runs as the init reaper of containers that ask for one
+  // (ContainerConfig's run.init) under other runtimes, bind-mounted as /run/gantry-init. "" =
+  // the one beside this program; when there is none such containers get no init.
+  std::string init_executable;
   // Between SIGTERM and SIGKILL of the whole cgroup when a deadline or cancel stops a container.
   std::chrono::milliseconds stop_grace{std::chrono::seconds(10)};
 };

@@ -1,5 +1,6 @@
 #include "agent/oci_container_manager.h"
 
+#include <elf.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mount.h>
@@ -8,6 +9,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 
 #include "agent/container_files.h"
 #include "common/file.h"
@@ -18,6 +20,7 @@
 #include "common/scratch_file.h"
 #include "common/subprocess.h"
 #include "common/time_format.h"
+#include "common/unique_fd.h"
 #include "runtime/default_spec.h"
 #include "runtime/image/reference.h"
 #include "runtime/image/run_config.h"
@@ -36,6 +39,9 @@ namespace {
 // After SIGKILL of the cgroup, how long the runtime process gets to notice and exit before it
 // is killed itself (a wedged runtime must not hang the agent).
 constexpr std::chrono::seconds kKillGrace{10};
+// Where the init reaper is bind-mounted in containers of other runtimes; its name makes the
+// gantry executable act as `gantry-init`.
+constexpr std::string_view kInitPath = "/run/gantry-init";
 // A removed bundle is renamed to this prefix + its id, then deleted in the background.
 constexpr std::string_view kRemovingPrefix = ".removing-";
 
@@ -99,6 +105,26 @@ Result<std::string> own_runtime_executable() {
   return self;
 }
 
+// Does the ELF executable at `path` run without a dynamic loader (no PT_INTERP), so that it
+// runs in any container's root filesystem?
+bool is_static_executable(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return false;
+  Elf64_Ehdr eh;
+  if (::pread(fd.get(), &eh, sizeof eh, 0) != static_cast<ssize_t>(sizeof eh) ||
+      std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+      eh.e_phentsize != sizeof(Elf64_Phdr)) {
+    return false;
+  }
+  for (unsigned i = 0; i < eh.e_phnum; ++i) {
+    Elf64_Phdr ph;
+    off_t at = static_cast<off_t>(eh.e_phoff + i * sizeof ph);
+    if (::pread(fd.get(), &ph, sizeof ph, at) != static_cast<ssize_t>(sizeof ph)) return false;
+    if (ph.p_type == PT_INTERP) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<ContainerManager>> ContainerManager::open(ManagerOptions options) {
@@ -139,6 +165,18 @@ OciContainerManager::OciContainerManager(ManagerOptions options,
       runtime_argv_(std::move(runtime_argv)),
       gantry_runtime_(gantry_runtime),
       runtime_root_(runtime::paths::runtime_root(options_.root)) {
+  if (!gantry_runtime_) {
+    auto exe = options_.init_executable.empty() ? own_runtime_executable()
+                                                : Result<std::string>(options_.init_executable);
+    if (exe.ok() && is_static_executable(*exe)) {
+      init_executable_ = *exe;
+    } else {
+      logger("agent")->warn(
+          "no static gantry executable ({}) to run as the init: containers run by {} that "
+          "ask for one get none (their command is pid 1)",
+          exe.ok() ? *exe : exe.error().message(), runtime_argv_.front());
+    }
+  }
   // Bundles whose removal a crash interrupted.
   auto names = list_dir(bundles_dir());
   if (!names.ok()) return;
@@ -310,6 +348,16 @@ Result<std::string> OciContainerManager::create(const ContainerConfig& config) {
                                            {"rbind", "nosuid", "nodev", "ro"}});
     }
 
+    if (!gantry_runtime_ && spec.init_reaper) {
+      // runc and crun ignore io.gantry.init: the static gantry executable goes in as the
+      // container's init instead, as `docker run --init` puts tini in.
+      if (!init_executable_.empty()) {
+        spec.mounts.push_back(runtime::Mount{std::string(kInitPath), "bind", init_executable_,
+                                             {"rbind", "nosuid", "nodev", "ro"}});
+        spec.process.args.insert(spec.process.args.begin(), {std::string(kInitPath), "--"});
+      }
+      spec.init_reaper = false;
+    }
     if (!gantry_runtime_) {
       // runc and crun know nothing of Gantry's overlay annotations: mount the root here.
       GANTRY_ASSIGN_OR_RETURN(

@@ -90,6 +90,7 @@ class OciContainerManager final : public ContainerManager {
   std::vector<std::string> runtime_argv_;  // the runtime's command line up to the subcommand
   bool gantry_runtime_;                    // `gantry runtime` (overlay by annotation, stats)
   std::string runtime_root_;
+  std::string init_executable_;  // other runtimes: the static gantry run as the init reaper
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<Running>> running_;
   BackgroundRemover remover_;  // removed bundles; finishes them when the manager goes

@@ -4,6 +4,8 @@
 // ../libexec/gantry/) for every other command. Container lifecycles are short and frequent;
 // this keeps OpenSSL, libarchive, yaml-cpp, RE2, Boost and their initialisers out of them.
 // Both paths use the same CLI11 setup, so flags, help and errors are the same either way.
+// Called `gantry-init` (bind-mounted into a container run by runc or crun), it is the
+// container's init reaper (runtime/reaper.h).
 #include <limits.h>
 #include <unistd.h>
 
@@ -17,6 +19,7 @@
 #include "cli/command.h"
 #include "cli/runtime_cmd.h"
 #include "common/logging.h"
+#include "runtime/reaper.h"
 
 namespace gantry::cli {
 
@@ -120,6 +123,7 @@ int standalone_runtime_main(int argc, char** argv) {
 }  // namespace
 
 int front_main(int argc, char** argv) {
+  if (argc > 0 && base_name(argv[0]) == "gantry-init") runtime::run_init_command(argc, argv);
   if (argc > 0 && base_name(argv[0]) == "gantry-runtime") {
     return standalone_runtime_main(argc, argv);
   }

@@ -15,10 +15,12 @@ void import_busybox_image(const std::string& root, const std::string& rootfs,
 }
 
 void open_test_container_manager(const std::string& root, std::chrono::milliseconds stop_grace,
-                                 std::unique_ptr<agent::ContainerManager>& manager) {
+                                 std::unique_ptr<agent::ContainerManager>& manager,
+                                 const std::string& oci_runtime) {
   agent::ManagerOptions mo;
   mo.root = root;
-  mo.oci_runtime = GANTRY_BIN;
+  mo.oci_runtime = oci_runtime;
+  mo.init_executable = GANTRY_BIN;
   mo.stop_grace = stop_grace;
   auto m = agent::ContainerManager::open(mo);
   ASSERT_TRUE(m.ok()) << m.error().message();

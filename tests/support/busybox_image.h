@@ -19,9 +19,11 @@ void import_busybox_image(const std::string& root, const std::string& rootfs,
                           const std::string& ref,
                           const runtime::image::ImportOptions& options = {});
 
-// A ContainerManager over `root` whose OCI runtime is the built `gantry`; `manager` stays null
-// when it cannot be opened.
+// A ContainerManager over `root` whose OCI runtime is `oci_runtime` (default: the built
+// `gantry`; the built one is also the init under other runtimes); `manager` stays null when it
+// cannot be opened.
 void open_test_container_manager(const std::string& root, std::chrono::milliseconds stop_grace,
-                                 std::unique_ptr<agent::ContainerManager>& manager);
+                                 std::unique_ptr<agent::ContainerManager>& manager,
+                                 const std::string& oci_runtime = GANTRY_BIN);
 
 }  // namespace gantry::testing

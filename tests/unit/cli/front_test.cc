@@ -1,6 +1,9 @@
 // The `gantry` front (cli/front/): the runtime's commands answered in the small static
 // executable, `gantry-runtime` as the runtime under its own name, and every other command
-// handed to gantry-cli with its arguments and exit code intact.
+// handed to gantry-cli with its arguments and exit code intact; called `gantry-init`, the init
+// reaper that other runtimes' containers get.
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -62,6 +65,35 @@ TEST(FrontTest, BadGlobalOptionIsRefusedBeforeTheRuntimeRuns) {
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("log level 'loud'"), std::string::npos) << r.err;
   EXPECT_EQ(r.out, "");
+}
+
+// `gantry-init -- CMD`: the command's exit code or 128+signal, a shell's 127/126 when it cannot
+// be run, with a message naming it; without a command, usage and 125. An orphan the command
+// leaves (reparented to it: not pid 1 here, it is a subreaper) does not change the status.
+TEST(FrontTest, GantryInitRunsTheCommandAndPassesItsStatusOn) {
+  testing::TempDir dir;
+  std::string init = dir.file("gantry-init");
+  ASSERT_EQ(::symlink(GANTRY_BIN, init.c_str()), 0);
+  auto ok = run({init, "--", "/bin/sh", "-c", "echo out; echo err >&2; exit 3"});
+  EXPECT_EQ(ok.exit_code, 3) << ok.err;
+  EXPECT_EQ(ok.out, "out\n");
+  EXPECT_EQ(ok.err, "err\n");
+  auto no_dashes = run({init, "sh", "-c", "exit 0"});
+  EXPECT_EQ(no_dashes.exit_code, 0) << no_dashes.err;
+  auto killed = run({init, "--", "/bin/sh", "-c", "kill -TERM $$"});
+  EXPECT_EQ(killed.exit_code, 128 + 15);
+  auto orphan = run({init, "--", "/bin/sh", "-c", "(sleep 0 &); exit 4"});
+  EXPECT_EQ(orphan.exit_code, 4);
+
+  auto missing = run({init, "--", "/nonexistent/cmd"});
+  EXPECT_EQ(missing.exit_code, 127);
+  EXPECT_EQ(missing.err, "gantry-init: exec '/nonexistent/cmd': No such file or directory\n");
+  auto not_exec = run({init, "--", dir.path()});
+  EXPECT_EQ(not_exec.exit_code, 126);
+  EXPECT_NE(not_exec.err.find("Permission denied"), std::string::npos) << not_exec.err;
+  auto usage = run({init, "--"});
+  EXPECT_EQ(usage.exit_code, 125);
+  EXPECT_EQ(usage.err, "gantry-init: usage: gantry-init [--] COMMAND [ARG...]\n");
 }
 
 }  // namespace
