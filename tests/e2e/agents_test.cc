@@ -15,12 +15,12 @@
 #include "agent/remote/api_transport.h"
 #include "common/child_process.h"
 #include "common/file.h"
-#include "common/subprocess.h"
 #include "controller/daemon.h"
 #include "runtime/image/import.h"
 #include "runtime/image/image_store.h"
 #include "tests/support/bundle.h"
 #include "tests/support/busybox_image.h"
+#include "tests/support/controller_harness.h"
 #include "tests/support/temp_dir.h"
 
 namespace gantry {
@@ -112,21 +112,8 @@ class AgentsE2eTest : public ::testing::Test {
   }
 
   int64_t trigger(const std::string& yaml) {
-    std::string work = dir_.file("work");
-    EXPECT_TRUE(make_dirs(work).ok());
-    auto git = [&](std::vector<std::string> args) {
-      std::vector<std::string> argv{"git", "-C", work, "-c", "user.name=t", "-c", "user.email=t@e"};
-      argv.insert(argv.end(), args.begin(), args.end());
-      auto r = run_subprocess(argv);
-      EXPECT_EQ(r->exit_code, 0) << r->err;
-    };
-    git({"init", "-q", "-b", "main"});
-    EXPECT_TRUE(write_file(join_path(work, ".gitlab-ci.yml"), yaml).ok());
-    EXPECT_TRUE(write_file(join_path(work, "input.txt"), "from the repository\n").ok());
-    git({"add", "-A"});
-    git({"commit", "-q", "-m", "init"});
-    auto r = run_subprocess({"git", "clone", "-q", "--bare", work, dir_.file("demo.git")});
-    EXPECT_EQ(r->exit_code, 0);
+    testing::make_bare_git_repo(dir_.file("work"), dir_.file("demo.git"),
+                                {{".gitlab-ci.yml", yaml}, {"input.txt", "from the repository\n"}});
     Json p = {{"name", "demo"}, {"repo_url", dir_.file("demo.git")}};
     api("POST", "/api/v1/projects", &p);
     Json t = {{"project", "demo"}};

@@ -47,6 +47,17 @@ void make_git_repo(const std::string& path, const std::map<std::string, std::str
   run_git(path, {"commit", "-q", "-m", "init"});
 }
 
+void make_bare_git_repo(const std::string& work, const std::string& bare,
+                        const std::map<std::string, std::string>& files) {
+  ASSERT_NO_FATAL_FAILURE(make_git_repo(work, files));
+  run_git(work, {"clone", "-q", "--bare", work, bare});
+}
+
+void ApiClient::set_url(std::string url) {
+  url_ = std::move(url);
+  client_.close_connections();
+}
+
 ApiReply ApiClient::call(const std::string& method, const std::string& path,
                          const std::string& token, const std::string& body,
                          const http::Headers& headers) {

@@ -17,38 +17,13 @@
 #include "agent/remote/git_checkout.h"
 #include "common/file.h"
 #include "common/json.h"
-#include "common/subprocess.h"
 #include "common/time_format.h"
 #include "controller/daemon.h"
+#include "tests/support/controller_harness.h"
 #include "tests/support/temp_dir.h"
 
 namespace gantry::agent {
 namespace {
-
-void git(const std::string& dir, std::vector<std::string> args) {
-  std::vector<std::string> argv = {"git", "-C", dir, "-c", "user.name=t", "-c",
-                                   "user.email=t@example.com"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  auto r = run_subprocess(argv);
-  ASSERT_TRUE(r.ok()) << r.error().message();
-  ASSERT_EQ(r->exit_code, 0) << r->err;
-}
-
-// A bare repository holding `files` on main.
-std::string make_repo(const testing::TempDir& dir, const std::string& name,
-                      const std::map<std::string, std::string>& files) {
-  std::string work = dir.file(name + "-work");
-  EXPECT_TRUE(make_dirs(work).ok());
-  git(work, {"init", "-q", "-b", "main"});
-  for (const auto& [path, content] : files)
-    EXPECT_TRUE(write_file(join_path(work, path), content).ok());
-  git(work, {"add", "-A"});
-  git(work, {"commit", "-q", "-m", "init"});
-  std::string bare = dir.file(name + ".git");
-  auto r = run_subprocess({"git", "clone", "-q", "--bare", work, bare});
-  EXPECT_EQ(r->exit_code, 0) << r->err;
-  return bare;
-}
 
 // Interprets script lines: `echo TEXT`, `cat FILE` (from the checkout), `artifact TEXT`,
 // `deps` (prints each dependency's artifact), `wait` (until the gate opens or the job is
@@ -189,8 +164,9 @@ class AgentDaemonTest : public ::testing::Test {
     return r.ok() ? *r : Json();
   }
   int64_t create_and_trigger(const std::string& pipeline_yaml) {
-    std::string repo = make_repo(dir_, "demo", {{".gitlab-ci.yml", pipeline_yaml},
-                                                {"README", "checked out\n"}});
+    std::string repo = dir_.file("demo.git");
+    testing::make_bare_git_repo(dir_.file("demo-work"), repo,
+                                {{".gitlab-ci.yml", pipeline_yaml}, {"README", "checked out\n"}});
     Json p = {{"name", "demo"}, {"repo_url", repo}};
     api("POST", "/api/v1/projects", &p);
     Json t = {{"project", "demo"}};

@@ -16,19 +16,18 @@
 
 #include "common/digest.h"
 #include "common/file.h"
-#include "common/http/client.h"
 #include "common/json.h"
-#include "common/subprocess.h"
 #include "controller/daemon.h"
 #include "pipeline-schema/job_spec.h"
+#include "tests/support/controller_harness.h"
 #include "tests/support/temp_dir.h"
 
 namespace gantry::controller {
 namespace {
 
-using http::Client;
-using http::ClientRequest;
-using http::ClientResponse;
+using testing::ApiClient;
+using testing::ApiReply;
+using testing::FakeAgent;
 
 int64_t real_now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -36,147 +35,38 @@ int64_t real_now_ms() {
       .count();
 }
 
-void git(const std::string& dir, std::vector<std::string> args) {
-  std::vector<std::string> argv = {"git", "-C", dir, "-c", "user.name=t", "-c",
-                                   "user.email=t@example.com"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  auto r = run_subprocess(argv);
-  ASSERT_TRUE(r.ok()) << r.error().message();
-  ASSERT_EQ(r->exit_code, 0) << r->err;
-}
-
-// A git repository with `files` committed on branch main.
+// A git repository `name` in `dir` with `files` committed on branch main; returns its path.
 std::string make_repo(const testing::TempDir& dir, const std::string& name,
                       const std::map<std::string, std::string>& files) {
   std::string repo = dir.file(name);
-  EXPECT_TRUE(make_dirs(repo).ok());
-  git(repo, {"init", "-q", "-b", "main"});
-  for (const auto& [path, content] : files) {
-    auto slash = path.rfind('/');
-    if (slash != std::string::npos) {
-      EXPECT_TRUE(make_dirs(join_path(repo, path.substr(0, slash))).ok());
-    }
-    EXPECT_TRUE(write_file(join_path(repo, path), content).ok());
-  }
-  git(repo, {"add", "-A"});
-  git(repo, {"commit", "-q", "-m", "init"});
+  testing::make_git_repo(repo, files);
   return repo;
 }
 
-struct Reply {
-  int status = 0;
-  Json body;
-  std::string raw;
-  http::Headers headers;
-};
-
-class Api {
- public:
-  explicit Api(std::string url) : url_(std::move(url)) {}
-  void set_url(std::string url) {
-    url_ = std::move(url);
-    client_.close_connections();
-  }
-  Reply call(const std::string& method, const std::string& path, const std::string& token,
-             const std::string& body = "") {
-    ClientRequest req;
-    req.method = method;
-    req.url = url_ + path;
-    if (!token.empty()) req.headers.set("Authorization", "Bearer " + token);
-    req.body = body;
-    auto r = client_.send(req);
-    Reply out;
-    if (!r.ok()) {
-      ADD_FAILURE() << method << " " << path << ": " << r.error().message();
-      return out;
-    }
-    out.status = r->status;
-    out.raw = r->body;
-    out.headers = r->headers;
-    if (auto ct = r->headers.get("content-type"); ct && ct->find("json") != std::string::npos) {
-      auto j = parse_json(r->body, "response");
-      if (j.ok()) out.body = std::move(*j);
-    }
-    return out;
-  }
-
- private:
-  std::string url_;
-  Client client_;
-};
-
-// What a real agent does, without containers: each job "prints" its name and the script.
-class FakeAgent {
- public:
-  FakeAgent(std::string url, std::string token) : api_(std::move(url)), token_(std::move(token)) {}
-  Api& api() { return api_; }
-  const std::string& token() const { return token_; }
-
-  // One long-poll; nullopt on 204.
-  std::optional<Json> poll(int wait = 5) {
-    Reply r = api_.call("POST", "/api/v1/agent/jobs/request?wait=" + std::to_string(wait), token_);
-    if (r.status == 204) return std::nullopt;
-    EXPECT_EQ(r.status, 200) << r.raw;
-    if (r.status != 200) return std::nullopt;
-    return r.body;
-  }
-
-  Reply append(int64_t job, int attempt, uint64_t offset, const std::string& data) {
-    return api_.call("POST",
-                     "/api/v1/agent/jobs/" + std::to_string(job) + "/log?attempt=" +
-                         std::to_string(attempt) + "&offset=" + std::to_string(offset),
-                     token_, data);
-  }
-
-  Reply heartbeat(int64_t job, int attempt) {
-    return api_.call("POST", "/api/v1/agent/jobs/" + std::to_string(job) + "/heartbeat", token_,
-                     Json{{"attempt", attempt}}.dump());
-  }
-
-  Reply finish(int64_t job, int attempt, const std::string& log, schema::JobStatus status,
-               std::optional<int> exit_code = std::nullopt,
-               schema::FailureReason reason = schema::FailureReason::kNone) {
-    schema::JobResult res;
-    res.status = status;
-    res.failure_reason = status == schema::JobStatus::kSuccess ? schema::FailureReason::kNone
-                         : reason == schema::FailureReason::kNone
-                             ? schema::FailureReason::kScriptFailure
-                             : reason;
-    res.exit_code = exit_code;
-    res.log_bytes = log.size();
-    res.log_sha256 = sha256_hex(log);
-    Json body{{"attempt", attempt}, {"result", schema::job_result_to_json(res)}};
-    return api_.call("POST", "/api/v1/agent/jobs/" + std::to_string(job) + "/finish", token_,
-                     body.dump());
-  }
-
-  // Runs a leased job: log in two chunks (the first sent twice, as after a lost answer), then
-  // success. Returns the log it wrote.
-  std::string run(const Json& lease, schema::JobStatus status = schema::JobStatus::kSuccess) {
-    int64_t job = lease.at("job_id").get<int64_t>();
-    int attempt = lease.at("attempt").get<int>();
-    std::string name = lease.at("spec").at("job").at("name").get<std::string>();
-    std::string first = "$ running " + name + "\n";
-    std::string second = "done " + name + "\n";
-    EXPECT_EQ(append(job, attempt, 0, first).status, 200);
-    Reply dup = append(job, attempt, 0, first);
-    EXPECT_EQ(dup.status, 409);
-    EXPECT_EQ(dup.body.value("code", ""), "offset_mismatch");
-    EXPECT_EQ(dup.body.value("size", 0u), first.size());
-    Reply hb = heartbeat(job, attempt);
-    EXPECT_EQ(hb.status, 200) << hb.raw;
-    EXPECT_EQ(append(job, attempt, first.size(), second).status, 200);
-    Reply fin = finish(job, attempt, first + second, status,
-                       status == schema::JobStatus::kSuccess ? std::optional<int>(0)
-                                                             : std::optional<int>(1));
-    EXPECT_EQ(fin.status, 200) << fin.raw;
-    return first + second;
-  }
-
- private:
-  Api api_;
-  std::string token_;
-};
+// What a real agent does with a leased job, without containers: the job "prints" its name in two
+// log chunks (the first sent twice, as after a lost answer), with a heartbeat between them, then
+// finishes with `status`. Returns the log it wrote.
+std::string run_job(FakeAgent& agent, const Json& lease,
+                    schema::JobStatus status = schema::JobStatus::kSuccess) {
+  int64_t job = lease.at("job_id").get<int64_t>();
+  int attempt = lease.at("attempt").get<int>();
+  std::string name = lease.at("spec").at("job").at("name").get<std::string>();
+  std::string first = "$ running " + name + "\n";
+  std::string second = "done " + name + "\n";
+  EXPECT_EQ(agent.append(job, attempt, 0, first).status, 200);
+  ApiReply dup = agent.append(job, attempt, 0, first);
+  EXPECT_EQ(dup.status, 409);
+  EXPECT_EQ(dup.body.value("code", ""), "offset_mismatch");
+  EXPECT_EQ(dup.body.value("size", 0u), first.size());
+  ApiReply hb = agent.heartbeat(job, attempt);
+  EXPECT_EQ(hb.status, 200) << hb.raw;
+  EXPECT_EQ(agent.append(job, attempt, first.size(), second).status, 200);
+  ApiReply fin = agent.finish(
+      job, attempt, first + second, status,
+      status == schema::JobStatus::kSuccess ? std::optional<int>(0) : std::optional<int>(1));
+  EXPECT_EQ(fin.status, 200) << fin.raw;
+  return first + second;
+}
 
 class ControllerApiTest : public ::testing::Test {
  protected:
@@ -192,7 +82,7 @@ class ControllerApiTest : public ::testing::Test {
     auto d = Daemon::start(o);
     ASSERT_TRUE(d.ok()) << d.error().message();
     daemon_ = std::move(*d);
-    api_ = std::make_unique<Api>(daemon_->url());
+    api_ = std::make_unique<ApiClient>(daemon_->url());
     auto admin = read_file(dir_.file("data/admin.token"));
     ASSERT_TRUE(admin.ok());
     admin_ = admin->substr(0, admin->find('\n'));
@@ -201,24 +91,25 @@ class ControllerApiTest : public ::testing::Test {
     registration_ = reg->substr(0, reg->find('\n'));
   }
 
-  Reply admin(const std::string& method, const std::string& path, const Json& body = nullptr) {
+  ApiReply admin(const std::string& method, const std::string& path, const Json& body = nullptr) {
     return api_->call(method, path, admin_, body.is_null() ? "" : body.dump());
   }
 
   std::unique_ptr<FakeAgent> register_agent(const std::vector<std::string>& labels = {}) {
-    Reply r = api_->call("POST", "/api/v1/agent/register", registration_,
-                         Json{{"name", "fake"}, {"labels", labels}}.dump());
+    ApiReply r = api_->call("POST", "/api/v1/agent/register", registration_,
+                            Json{{"name", "fake"}, {"labels", labels}}.dump());
     EXPECT_EQ(r.status, 201) << r.raw;
     return std::make_unique<FakeAgent>(daemon_->url(), r.body.value("token", ""));
   }
 
   void create_project(const std::string& name, const std::string& repo) {
-    Reply r = admin("POST", "/api/v1/projects",
-                    Json{{"name", name},
-                         {"repo_url", repo},
-                         {"variables", Json::array({Json{{"key", "SECRET"},
-                                                         {"value", "hunter2-secret"},
-                                                         {"masked", true}}})}});
+    ApiReply r = admin(
+        "POST", "/api/v1/projects",
+        Json{{"name", name},
+             {"repo_url", repo},
+             {"variables",
+              Json::array(
+                  {Json{{"key", "SECRET"}, {"value", "hunter2-secret"}, {"masked", true}}})}});
     ASSERT_EQ(r.status, 201) << r.raw;
   }
 
@@ -230,7 +121,7 @@ class ControllerApiTest : public ::testing::Test {
   }
 
   int64_t trigger(const std::string& project) {
-    Reply r = admin("POST", "/api/v1/pipelines", Json{{"project", project}});
+    ApiReply r = admin("POST", "/api/v1/pipelines", Json{{"project", project}});
     EXPECT_EQ(r.status, 201) << r.raw;
     return r.body.value("id", int64_t{0});
   }
@@ -240,7 +131,7 @@ class ControllerApiTest : public ::testing::Test {
   testing::TempDir dir_;
   std::atomic<int64_t> clock_offset_ms_{0};
   std::unique_ptr<Daemon> daemon_;
-  std::unique_ptr<Api> api_;
+  std::unique_ptr<ApiClient> api_;
   std::string admin_;
   std::string registration_;
 };
@@ -267,7 +158,7 @@ deploy:
 
 TEST_F(ControllerApiTest, EveryCallNeedsTheRightToken) {
   EXPECT_EQ(api_->call("GET", "/api/v1/projects", "").status, 401);
-  Reply wrong = api_->call("GET", "/api/v1/projects", "gantry-admin-wrong");
+  ApiReply wrong = api_->call("GET", "/api/v1/projects", "gantry-admin-wrong");
   EXPECT_EQ(wrong.status, 401);
   EXPECT_EQ(wrong.body, (Json{{"error", "unauthorized"}, {"code", "unauthorized"}}));
   EXPECT_EQ(api_->call("GET", "/api/v1/no/such/route", "nope").status, 401);
@@ -276,7 +167,7 @@ TEST_F(ControllerApiTest, EveryCallNeedsTheRightToken) {
   EXPECT_EQ(api_->call("GET", "/api/v1/projects", agent->token()).status, 401);
   EXPECT_EQ(api_->call("GET", "/api/v1/agent/me", admin_).status, 401);
   EXPECT_EQ(api_->call("POST", "/api/v1/agent/register", admin_, "{}").status, 401);
-  Reply me = api_->call("GET", "/api/v1/agent/me", agent->token());
+  ApiReply me = api_->call("GET", "/api/v1/agent/me", agent->token());
   EXPECT_EQ(me.status, 200);
   EXPECT_EQ(me.body.value("name", ""), "fake");
   EXPECT_EQ(api_->call("DELETE", "/api/v1/projects", admin_).status, 405);
@@ -291,16 +182,17 @@ TEST_F(ControllerApiTest, TokensAreRootOnlyFiles) {
 }
 
 TEST_F(ControllerApiTest, BadRequestsGetClearAnswers) {
-  Reply malformed = api_->call("POST", "/api/v1/projects", admin_, "{\"name\": ");
+  ApiReply malformed = api_->call("POST", "/api/v1/projects", admin_, "{\"name\": ");
   EXPECT_EQ(malformed.status, 400);
   EXPECT_EQ(malformed.body.value("code", ""), "bad_request");
   EXPECT_NE(malformed.body.value("error", "").find("request body"), std::string::npos);
-  Reply missing = admin("POST", "/api/v1/projects", Json{{"name", "x"}});
+  ApiReply missing = admin("POST", "/api/v1/projects", Json{{"name", "x"}});
   EXPECT_EQ(missing.status, 400);
   EXPECT_NE(missing.body.value("error", "").find("repo_url"), std::string::npos);
-  Reply bad_url = admin("POST", "/api/v1/projects", Json{{"name", "x"}, {"repo_url", "relative"}});
+  ApiReply bad_url =
+      admin("POST", "/api/v1/projects", Json{{"name", "x"}, {"repo_url", "relative"}});
   EXPECT_EQ(bad_url.status, 400);
-  Reply unknown = admin("POST", "/api/v1/pipelines", Json{{"project", "nope"}});
+  ApiReply unknown = admin("POST", "/api/v1/pipelines", Json{{"project", "nope"}});
   EXPECT_EQ(unknown.status, 404);
   EXPECT_EQ(unknown.body.value("error", ""), "project 'nope' not found");
   EXPECT_EQ(admin("GET", "/api/v1/jobs/999").status, 404);
@@ -308,13 +200,13 @@ TEST_F(ControllerApiTest, BadRequestsGetClearAnswers) {
   EXPECT_EQ(admin("GET", "/api/v1/pipelines?limit=0").status, 400);
   std::string repo = make_repo(dir_, "repo", {{".gantry-ci.yml", "a:\n  script: [x]\n"}});
   create_project("demo", repo);
-  Reply dup = admin("POST", "/api/v1/projects", Json{{"name", "demo"}, {"repo_url", repo}});
+  ApiReply dup = admin("POST", "/api/v1/projects", Json{{"name", "demo"}, {"repo_url", repo}});
   EXPECT_EQ(dup.status, 409);
-  Reply bad_ref = admin("POST", "/api/v1/pipelines", Json{{"project", "demo"}, {"ref", "nope"}});
+  ApiReply bad_ref = admin("POST", "/api/v1/pipelines", Json{{"project", "demo"}, {"ref", "nope"}});
   EXPECT_EQ(bad_ref.status, 400);
   EXPECT_NE(bad_ref.body.value("error", "").find("'nope'"), std::string::npos);
   // Masked values never come back.
-  Reply shown = admin("GET", "/api/v1/projects/demo");
+  ApiReply shown = admin("GET", "/api/v1/projects/demo");
   EXPECT_EQ(shown.raw.find("hunter2"), std::string::npos);
 }
 
@@ -322,7 +214,7 @@ TEST_F(ControllerApiTest, PipelineFileWithErrorsGivesAFailedPipelineWithDiagnost
   std::string repo =
       make_repo(dir_, "repo", {{".gantry-ci.yml", "job:\n  stage: nope\n  script: [x]\n"}});
   create_project("demo", repo);
-  Reply r = admin("POST", "/api/v1/pipelines", Json{{"project", "demo"}});
+  ApiReply r = admin("POST", "/api/v1/pipelines", Json{{"project", "demo"}});
   ASSERT_EQ(r.status, 201) << r.raw;
   EXPECT_EQ(r.body.value("status", ""), "failed");
   EXPECT_EQ(r.body.value("failure_reason", ""), "config_error");
@@ -348,7 +240,7 @@ TEST_F(ControllerApiTest, StagesNeedsAndMatrixRunToSuccessWithExactLogs) {
     EXPECT_EQ((*lease).at("spec").at("masked_values"), Json::array({"hunter2-secret"}));
     EXPECT_EQ((*lease).at("spec").at("commit_sha").get<std::string>().size(), 40u);
     order.push_back(name);
-    logs[name] = agent->run(*lease);
+    logs[name] = run_job(*agent, *lease);
   }
   p = pipeline(id);
   EXPECT_EQ(p.value("status", ""), "success") << p.dump(2);
@@ -361,7 +253,7 @@ TEST_F(ControllerApiTest, StagesNeedsAndMatrixRunToSuccessWithExactLogs) {
   EXPECT_LT(pos("build"), pos("test: [mac]"));
   for (const auto& j : p.at("jobs")) {
     EXPECT_EQ(j.value("status", ""), "success") << j.dump();
-    Reply log = admin("GET", "/api/v1/jobs/" + std::to_string(j.value("id", 0)) + "/log");
+    ApiReply log = admin("GET", "/api/v1/jobs/" + std::to_string(j.value("id", 0)) + "/log");
     EXPECT_EQ(log.raw, logs[j.value("name", "")]);
     EXPECT_EQ(log.headers.get("X-Log-Complete"), "true");
   }
@@ -377,7 +269,7 @@ TEST_F(ControllerApiTest, TagsRouteJobsToAgentsWithThoseLabels) {
   auto gpu = register_agent({"gpu", "linux"});
   auto lease = gpu->poll(0);
   ASSERT_TRUE(lease);
-  gpu->run(*lease);
+  run_job(*gpu, *lease);
   EXPECT_EQ(pipeline(id).value("status", ""), "success");
 }
 
@@ -396,14 +288,14 @@ TEST_F(ControllerApiTest, LapsedLeaseRequeuesUnderRetryAndRefusesTheOldAttempt) 
   Json j = admin("GET", "/api/v1/jobs/" + std::to_string(job)).body;
   EXPECT_EQ(j.value("status", ""), "pending") << j.dump();
   // The old attempt is refused everywhere.
-  Reply late = agent->append(job, 1, 8, "more\n");
+  ApiReply late = agent->append(job, 1, 8, "more\n");
   EXPECT_EQ(late.status, 409);
   EXPECT_EQ(late.body.value("code", ""), "stale_attempt");
   auto second = agent->poll(0);
   ASSERT_TRUE(second);
   EXPECT_EQ((*second).at("attempt").get<int>(), 2);
   EXPECT_EQ(agent->finish(job, 1, "partial\n", schema::JobStatus::kSuccess).status, 409);
-  std::string log = agent->run(*second);
+  std::string log = run_job(*agent, *second);
   EXPECT_EQ(pipeline(id).value("status", ""), "success");
   EXPECT_EQ(admin("GET", "/api/v1/jobs/" + std::to_string(job) + "/log").raw, log);
   EXPECT_EQ(admin("GET", "/api/v1/jobs/" + std::to_string(job) + "/log?attempt=1").raw,
@@ -435,7 +327,7 @@ TEST_F(ControllerApiTest, LeaseThatNoAgentAcknowledgedIsRequeuedNotFailed) {
   auto lease = other->poll(0);
   ASSERT_TRUE(lease);
   EXPECT_EQ((*lease).at("attempt").get<int>(), 2);
-  other->run(*lease);
+  run_job(*other, *lease);
   EXPECT_EQ(pipeline(id).value("status", ""), "success");
 }
 
@@ -446,7 +338,7 @@ TEST_F(ControllerApiTest, FinishWithAShortLogIsRefusedWithTheStoredSize) {
   ASSERT_TRUE(lease);
   int64_t job = (*lease).at("job_id").get<int64_t>();
   ASSERT_EQ(agent->append(job, 1, 0, "abc").status, 200);
-  Reply r = agent->finish(job, 1, "abcdef", schema::JobStatus::kSuccess);
+  ApiReply r = agent->finish(job, 1, "abcdef", schema::JobStatus::kSuccess);
   EXPECT_EQ(r.status, 409);
   EXPECT_EQ(r.body.value("code", ""), "log_incomplete");
   EXPECT_EQ(r.body.value("size", 0), 3);
@@ -474,25 +366,25 @@ report:
   auto agent = register_agent();
   auto lease = agent->poll(0);
   ASSERT_TRUE(lease);
-  agent->run(*lease, schema::JobStatus::kFailed);
+  run_job(*agent, *lease, schema::JobStatus::kFailed);
   auto report = agent->poll(0);
   ASSERT_TRUE(report);
   EXPECT_EQ((*report).at("spec").at("job").at("name"), "report");
-  agent->run(*report);
+  run_job(*agent, *report);
   Json p = pipeline(id);
   EXPECT_EQ(p.value("status", ""), "failed");
   EXPECT_EQ(p.at("jobs")[1].value("status", ""), "skipped");
   EXPECT_EQ(p.at("jobs")[0].value("failure_reason", ""), "script_failure");
-  Reply retry = admin("POST", "/api/v1/pipelines/" + std::to_string(id) + "/retry");
+  ApiReply retry = admin("POST", "/api/v1/pipelines/" + std::to_string(id) + "/retry");
   ASSERT_EQ(retry.status, 200) << retry.raw;
   auto again = agent->poll(0);
   ASSERT_TRUE(again);
   EXPECT_EQ((*again).at("attempt").get<int>(), 2);
-  agent->run(*again);
+  run_job(*agent, *again);
   auto after = agent->poll(0);
   ASSERT_TRUE(after);
   EXPECT_EQ((*after).at("spec").at("job").at("name"), "after");
-  agent->run(*after);
+  run_job(*agent, *after);
   EXPECT_EQ(pipeline(id).value("status", ""), "success");
 }
 
@@ -515,7 +407,7 @@ TEST_F(ControllerApiTest, ManualJobWaitsForPlayAndCancelReachesTheAgent) {
   auto lease = agent->poll(0);
   ASSERT_TRUE(lease);
   ASSERT_EQ(admin("POST", "/api/v1/pipelines/" + std::to_string(id) + "/cancel").status, 200);
-  Reply hb = agent->heartbeat(job, 1);
+  ApiReply hb = agent->heartbeat(job, 1);
   EXPECT_EQ(hb.status, 200);
   EXPECT_EQ(hb.body.value("cancel", false), true);
   EXPECT_EQ(agent->finish(job, 1, "", schema::JobStatus::kCanceled).status, 200);
@@ -538,7 +430,7 @@ later:
   auto agent = register_agent();
   auto lease = agent->poll(0);
   ASSERT_TRUE(lease);
-  agent->run(*lease);
+  run_job(*agent, *lease);
   Json p = pipeline(id);
   Json later = p.at("jobs")[1];
   EXPECT_EQ(later.value("status", ""), "scheduled");
@@ -565,7 +457,7 @@ later:
   auto second = agent->poll(0);
   ASSERT_TRUE(second);
   EXPECT_EQ(second->at("job_id").get<int64_t>(), job);
-  agent->run(*second);
+  run_job(*agent, *second);
   EXPECT_EQ(pipeline(id).value("status", ""), "success");
 }
 
@@ -588,15 +480,15 @@ held:
   EXPECT_FALSE(agent->poll(0));
   std::string now_path = "/api/v1/jobs/" + std::to_string(now_job);
   std::string held_path = "/api/v1/jobs/" + std::to_string(held_job);
-  Reply played = admin("POST", now_path + "/play");
+  ApiReply played = admin("POST", now_path + "/play");
   ASSERT_EQ(played.status, 200) << played.raw;
   EXPECT_EQ(played.body.value("status", ""), "pending");
   auto lease = agent->poll(0);
   ASSERT_TRUE(lease);
   EXPECT_EQ(lease->at("job_id").get<int64_t>(), now_job);
-  agent->run(*lease);
+  run_job(*agent, *lease);
 
-  Reply unscheduled = admin("POST", held_path + "/unschedule");
+  ApiReply unscheduled = admin("POST", held_path + "/unschedule");
   ASSERT_EQ(unscheduled.status, 200) << unscheduled.raw;
   EXPECT_EQ(unscheduled.body.value("status", ""), "manual");
   EXPECT_EQ(admin("POST", held_path + "/unschedule").status, 409);
@@ -607,7 +499,7 @@ held:
   ASSERT_EQ(admin("POST", held_path + "/play").status, 200);
   auto held = agent->poll(0);
   ASSERT_TRUE(held);
-  agent->run(*held);
+  run_job(*agent, *held);
   EXPECT_EQ(pipeline(id).value("status", ""), "success");
 
   // Canceling a pipeline cancels its scheduled jobs: they never become pending.
@@ -628,9 +520,9 @@ TEST_F(ControllerApiTest, LogFollowerIsAnsweredWhenBytesArrive) {
   auto lease = agent->poll(0);
   ASSERT_TRUE(lease);
   int64_t job = (*lease).at("job_id").get<int64_t>();
-  Reply followed;
+  ApiReply followed;
   std::thread follower([&] {
-    Api api(daemon_->url());
+    ApiClient api(daemon_->url());
     followed = api.call("GET", "/api/v1/jobs/" + std::to_string(job) + "/log?offset=0&wait=30",
                         admin_);
   });
@@ -648,14 +540,14 @@ TEST_F(ControllerApiTest, AFinishedLogReadInPiecesIsCompleteOnlyAtItsEnd) {
   auto lease = agent->poll(0);
   ASSERT_TRUE(lease);
   int64_t job = (*lease).at("job_id").get<int64_t>();
-  std::string log = agent->run(*lease);
+  std::string log = run_job(*agent, *lease);
   ASSERT_GT(log.size(), 8u);
   std::string read;
   uint64_t offset = 0;
   for (int piece = 0;; ++piece) {
     ASSERT_LT(piece, 100) << "the log never said it was complete";
-    Reply r = admin("GET", "/api/v1/jobs/" + std::to_string(job) + "/log?limit=8&offset=" +
-                               std::to_string(offset));
+    ApiReply r = admin("GET", "/api/v1/jobs/" + std::to_string(job) +
+                                  "/log?limit=8&offset=" + std::to_string(offset));
     ASSERT_EQ(r.status, 200) << r.raw;
     read += r.raw;
     offset = std::stoull(r.headers.get("X-Log-Next-Offset").value_or("0"));
@@ -684,19 +576,19 @@ use:
   ASSERT_TRUE(lease);
   int64_t job = (*lease).at("job_id").get<int64_t>();
   std::string tar(2048, 'T');
-  Reply up = agent->api().call("PUT", "/api/v1/agent/jobs/" + std::to_string(job) +
-                                          "/artifacts?attempt=1",
-                               agent->token(), tar);
+  ApiReply up =
+      agent->api().call("PUT", "/api/v1/agent/jobs/" + std::to_string(job) + "/artifacts?attempt=1",
+                        agent->token(), tar);
   ASSERT_EQ(up.status, 201) << up.raw;
   EXPECT_EQ(up.body.value("digest", ""), "sha256:" + sha256_hex(tar));
-  agent->run(*lease);
+  run_job(*agent, *lease);
   auto next = agent->poll(0);
   ASSERT_TRUE(next);
   const Json& deps = (*next).at("spec").at("dependencies");
   ASSERT_EQ(deps.size(), 1u);
   std::string locator = deps[0].value("locator", "");
   EXPECT_EQ(locator, "/api/v1/agent/jobs/" + std::to_string(job) + "/artifacts");
-  Reply down = agent->api().call("GET", locator, agent->token());
+  ApiReply down = agent->api().call("GET", locator, agent->token());
   EXPECT_EQ(down.status, 200);
   EXPECT_EQ(down.raw, tar);
   EXPECT_EQ(admin("GET", "/api/v1/jobs/" + std::to_string(job) + "/artifacts").raw, tar);
@@ -716,10 +608,10 @@ deploy-b:
   auto first = agent->poll(0);
   ASSERT_TRUE(first);
   EXPECT_FALSE(agent->poll(0)) << "the group is busy";
-  agent->run(*first);
+  run_job(*agent, *first);
   auto second = agent->poll(0);
   ASSERT_TRUE(second);
-  agent->run(*second);
+  run_job(*agent, *second);
   EXPECT_EQ(pipeline(id).value("status", ""), "success");
 }
 
@@ -741,13 +633,13 @@ second:
   int64_t p2 = trigger("demo");
   EXPECT_EQ(pipeline(p1).value("status", ""), "canceled");
   int64_t job = (*lease).at("job_id").get<int64_t>();
-  Reply hb = agent->heartbeat(job, 1);
+  ApiReply hb = agent->heartbeat(job, 1);
   EXPECT_TRUE(hb.body.value("cancel", false));
   // p2 gets as far as a started job that is not interruptible: a newer pipeline leaves it.
   auto first = agent->poll(0);
   ASSERT_TRUE(first);
   EXPECT_EQ((*first).at("spec").value("pipeline_id", int64_t{0}), p2);
-  agent->run(*first);
+  run_job(*agent, *first);
   auto second = agent->poll(0);
   ASSERT_TRUE(second);
   trigger("demo");
@@ -768,7 +660,7 @@ TEST_F(ControllerApiTest, RestartKeepsEverythingAndThePipelineCompletes) {
   start(port);
   agent->api().set_url(daemon_->url());
   // The chunk whose answer was lost is resent: refused with the stored size, then resumed.
-  Reply resent = agent->append(job, 1, 0, "before restart\n");
+  ApiReply resent = agent->append(job, 1, 0, "before restart\n");
   EXPECT_EQ(resent.status, 409);
   EXPECT_EQ(resent.body.value("size", 0), 15);
   ASSERT_EQ(agent->append(job, 1, 15, "after restart\n").status, 200);
@@ -778,7 +670,7 @@ TEST_F(ControllerApiTest, RestartKeepsEverythingAndThePipelineCompletes) {
   for (int i = 0; i < 4; ++i) {
     auto next = agent->poll();
     ASSERT_TRUE(next) << pipeline(id).dump();
-    agent->run(*next);
+    run_job(*agent, *next);
   }
   EXPECT_EQ(pipeline(id).value("status", ""), "success");
   EXPECT_EQ(admin("GET", "/api/v1/jobs/" + std::to_string(job) + "/log").raw,
@@ -796,16 +688,16 @@ two:
 )"}});
   // One branch per pipeline: pipelines of one branch would auto-cancel the older ones.
   constexpr int kPipelines = 50;
-  for (int i = 0; i < kPipelines; ++i) git(repo, {"branch", "b" + std::to_string(i)});
+  for (int i = 0; i < kPipelines; ++i) testing::run_git(repo, {"branch", "b" + std::to_string(i)});
   create_project("demo", repo);
   std::vector<int64_t> ids(kPipelines);
   std::vector<std::thread> triggers;
   for (int t = 0; t < 5; ++t) {
     triggers.emplace_back([&, t] {
-      Api api(daemon_->url());
+      ApiClient api(daemon_->url());
       for (int i = t; i < kPipelines; i += 5) {
-        Reply r = api.call("POST", "/api/v1/pipelines", admin_,
-                           Json{{"project", "demo"}, {"ref", "b" + std::to_string(i)}}.dump());
+        ApiReply r = api.call("POST", "/api/v1/pipelines", admin_,
+                              Json{{"project", "demo"}, {"ref", "b" + std::to_string(i)}}.dump());
         EXPECT_EQ(r.status, 201) << r.raw;
         ids[i] = r.body.value("id", int64_t{0});
       }
@@ -825,7 +717,7 @@ two:
           continue;
         }
         idle = 0;
-        mine.run(*lease);
+        run_job(mine, *lease);
         ++done;
       }
     });
@@ -833,7 +725,7 @@ two:
   for (auto& t : triggers) t.join();
   for (auto& t : agents) t.join();
   EXPECT_EQ(done.load(), 2 * kPipelines);
-  Reply list = admin("GET", "/api/v1/pipelines?project=demo&limit=500");
+  ApiReply list = admin("GET", "/api/v1/pipelines?project=demo&limit=500");
   ASSERT_EQ(list.body.at("pipelines").size(), static_cast<size_t>(kPipelines));
   for (const auto& p : list.body.at("pipelines")) {
     EXPECT_EQ(p.value("status", ""), "success") << p.dump();
@@ -909,7 +801,7 @@ TEST_F(ControllerApiTest, CanceledJobOfASilentOrWedgedAgentGivesUpItsLease) {
     int64_t job = lease->at("job_id").get<int64_t>();
     ASSERT_EQ(agent->append(job, 1, 0, "working\n").status, 200);
     ASSERT_EQ(admin("POST", "/api/v1/pipelines/" + std::to_string(id) + "/cancel").status, 200);
-    Reply told = agent->heartbeat(job, 1);
+    ApiReply told = agent->heartbeat(job, 1);
     ASSERT_EQ(told.status, 200) << told.raw;
     EXPECT_TRUE(told.body.value("cancel", false));
     if (heartbeats) {
@@ -928,7 +820,7 @@ TEST_F(ControllerApiTest, CanceledJobOfASilentOrWedgedAgentGivesUpItsLease) {
     Json j = pipeline(id).at("jobs")[0];
     EXPECT_EQ(j.value("status", ""), "canceled");
     EXPECT_EQ(j.value("log_size", 0u), 8u) << "the log the controller holds is recorded";
-    Reply hb = agent->heartbeat(job, 1);
+    ApiReply hb = agent->heartbeat(job, 1);
     EXPECT_EQ(hb.status, 409) << hb.raw;
     EXPECT_EQ(hb.body.value("code", ""), "stale_attempt");
     EXPECT_EQ(agent->append(job, 1, 8, "more\n").status, 409);
@@ -963,13 +855,13 @@ TEST_F(ControllerApiTest, WedgedAgentsJobFailsWithJobExecutionTimeoutOnTheContro
   EXPECT_EQ(p.at("jobs")[0].value("failure_reason", ""), "job_execution_timeout");
   EXPECT_EQ(p.at("jobs")[0].value("log_size", 0u), 8u);
   // The wedged agent hears of it at its next heartbeat and stops; nothing else is taken.
-  Reply hb = agent->heartbeat(job, 1);
+  ApiReply hb = agent->heartbeat(job, 1);
   EXPECT_EQ(hb.status, 409);
   EXPECT_EQ(hb.body.value("code", ""), "stale_attempt");
-  Reply late = agent->append(job, 1, 8, "more\n");
+  ApiReply late = agent->append(job, 1, 8, "more\n");
   EXPECT_EQ(late.status, 409);
   EXPECT_EQ(late.body.value("code", ""), "stale_attempt");
-  Reply fin = agent->finish(job, 1, "working\n", schema::JobStatus::kSuccess, 0);
+  ApiReply fin = agent->finish(job, 1, "working\n", schema::JobStatus::kSuccess, 0);
   EXPECT_EQ(fin.status, 409) << fin.raw;
   EXPECT_EQ(pipeline(id).at("jobs")[0].value("status", ""), "failed");
 }
@@ -996,7 +888,7 @@ TEST_F(ControllerApiTest, ControllerTimeoutIsRetriedUnderStuckOrTimeoutFailure) 
   auto again = agent->poll(0);
   ASSERT_TRUE(again);
   EXPECT_EQ(again->at("attempt").get<int>(), 2);
-  agent->run(*again);
+  run_job(*agent, *again);
   EXPECT_EQ(pipeline(id).value("status", ""), "success");
 }
 
@@ -1067,7 +959,7 @@ TEST(ControllerProcessTest, KilledAndRestartedMidPipelineLosesAndRepeatsNoLogByt
   admin = admin.substr(0, admin.find('\n'));
   std::string registration = read_file(data + "/registration.token").value_or("");
   registration = registration.substr(0, registration.find('\n'));
-  Api api(first->url());
+  ApiClient api(first->url());
   std::string repo = make_repo(dir, "repo", {{".gantry-ci.yml", R"(stages: [a, b]
 one:
   stage: a
@@ -1080,10 +972,10 @@ two:
                      Json{{"name", "demo"}, {"repo_url", repo}}.dump())
                 .status,
             201);
-  Reply p = api.call("POST", "/api/v1/pipelines", admin, Json{{"project", "demo"}}.dump());
+  ApiReply p = api.call("POST", "/api/v1/pipelines", admin, Json{{"project", "demo"}}.dump());
   ASSERT_EQ(p.status, 201) << p.raw;
   int64_t id = p.body.value("id", int64_t{0});
-  Reply reg = api.call("POST", "/api/v1/agent/register", registration, "{}");
+  ApiReply reg = api.call("POST", "/api/v1/agent/register", registration, "{}");
   ASSERT_EQ(reg.status, 201);
   FakeAgent agent(first->url(), reg.body.value("token", ""));
   auto lease = agent.poll(0);
@@ -1097,15 +989,15 @@ two:
   ASSERT_EQ(second.url(), first->url());
   agent.api().set_url(second.url());
   api.set_url(second.url());
-  Reply resent = agent.append(job, 1, 0, "one\n");
+  ApiReply resent = agent.append(job, 1, 0, "one\n");
   EXPECT_EQ(resent.status, 409);
   EXPECT_EQ(resent.body.value("size", 0), 4);
   ASSERT_EQ(agent.append(job, 1, 4, "two\n").status, 200);
   ASSERT_EQ(agent.finish(job, 1, "one\ntwo\n", schema::JobStatus::kSuccess).status, 200);
   auto next = agent.poll();
   ASSERT_TRUE(next);
-  agent.run(*next);
-  Reply done = api.call("GET", "/api/v1/pipelines/" + std::to_string(id), admin);
+  run_job(agent, *next);
+  ApiReply done = api.call("GET", "/api/v1/pipelines/" + std::to_string(id), admin);
   EXPECT_EQ(done.body.value("status", ""), "success") << done.raw;
   EXPECT_EQ(api.call("GET", "/api/v1/jobs/" + std::to_string(job) + "/log", admin).raw,
             "one\ntwo\n");

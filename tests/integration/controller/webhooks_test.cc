@@ -28,8 +28,7 @@ class WebhookTest : public ::testing::Test {
     ASSERT_TRUE(h_.start());
     work_ = h_.dir().file("work");
     bare_ = h_.dir().file("demo.git");
-    testing::make_git_repo(work_, {{".gantry-ci.yml", kPipelineFile}});
-    testing::run_git(h_.dir().path(), {"clone", "-q", "--bare", work_, bare_});
+    testing::make_bare_git_repo(work_, bare_, {{".gantry-ci.yml", kPipelineFile}});
     testing::run_git(work_, {"remote", "add", "origin", bare_});
     ApiReply r = h_.admin("POST", "/api/v1/projects",
                           Json{{"name", "demo"}, {"repo_url", bare_}, {"webhook_secret", kSecret}});
