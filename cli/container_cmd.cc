@@ -270,10 +270,14 @@ std::string ago(const std::string& rfc3339) {
   if (rfc3339.size() < 19 || !::strptime(rfc3339.c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return "?";
   time_t then = ::timegm(&tm);
   long s = static_cast<long>(::time(nullptr) - then);
-  if (s < 60) return std::to_string(std::max(s, 0L)) + " seconds ago";
-  if (s < 3600) return std::to_string(s / 60) + " minutes ago";
-  if (s < 86400) return std::to_string(s / 3600) + " hours ago";
-  return std::to_string(s / 86400) + " days ago";
+  auto count = [](long n, const char* unit) {
+    return std::to_string(n) + " " + unit + (n == 1 ? "" : "s") + " ago";
+  };
+  if (s < 1) return "Less than a second ago";  // docker's words
+  if (s < 60) return count(s, "second");
+  if (s < 3600) return count(s / 60, "minute");
+  if (s < 86400) return count(s / 3600, "hour");
+  return count(s / 86400, "day");
 }
 
 std::string status_text(const agent::ContainerInfo& c) {

@@ -201,8 +201,14 @@ TEST_F(ContainerCliTest, ROOT_LsShowsNameAndStatusAndRmRemoves) {
   EXPECT_EQ(r.exit_code, 3) << r.err;
   auto ls = gantry({"container", "ls"});
   EXPECT_EQ(ls.exit_code, 0) << ls.err;
-  EXPECT_NE(ls.out.find("exited (3)"), std::string::npos) << ls.out;
-  EXPECT_NE(ls.out.find("keep"), std::string::npos) << ls.out;
+  // A header and one row, in aligned columns, the row's age in words.
+  auto nl = ls.out.find('\n');
+  ASSERT_NE(nl, std::string::npos) << ls.out;
+  std::string header = ls.out.substr(0, nl), row = ls.out.substr(nl + 1);
+  EXPECT_TRUE(header.starts_with("CONTAINER ID   IMAGE")) << ls.out;
+  EXPECT_EQ(row.find("exited (3)"), header.find("STATUS")) << ls.out;
+  EXPECT_EQ(row.find("keep"), header.find("NAME")) << ls.out;
+  EXPECT_NE(row.find(" ago "), std::string::npos) << ls.out;
   auto json = parse_json(gantry({"container", "ls", "--json"}).out, "ls");
   ASSERT_TRUE(json.ok());
   ASSERT_EQ(json->size(), 1u);
