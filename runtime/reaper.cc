@@ -49,17 +49,24 @@ void write_stderr(const char* a, const char* b = "", const char* c = "", const c
   }
 }
 
+// Blocks every signal (into `all`), so none is lost between the fork and the wait loop, and
+// forks; the child gets the caller's mask back. fork()'s result.
+pid_t fork_with_signals_blocked(sigset_t& all) {
+  sigset_t old;
+  ::sigfillset(&all);
+  ::sigprocmask(SIG_BLOCK, &all, &old);
+  pid_t child = ::fork();
+  if (child == 0) ::sigprocmask(SIG_SETMASK, &old, nullptr);
+  return child;
+}
+
 }  // namespace
 
 void run_reaper(int sync_fd, void (*exec_command)(const void*), const void* arg) {
-  sigset_t all, old;
-  ::sigfillset(&all);
-  // Blocked before fork, so no signal is lost between fork and the wait loop.
-  ::sigprocmask(SIG_BLOCK, &all, &old);
-  pid_t child = ::fork();
+  sigset_t all;
+  pid_t child = fork_with_signals_blocked(all);
   if (child < 0) init_fail(InitStep::kFork, errno);
   if (child == 0) {
-    ::sigprocmask(SIG_SETMASK, &old, nullptr);
     exec_command(arg);
     ::_exit(127);
   }
@@ -78,16 +85,13 @@ void run_init_command(int argc, char** argv) {
   }
   // Not pid 1 (a runtime without a pid namespace): orphans of the command still come here.
   if (::getpid() != 1) ::prctl(PR_SET_CHILD_SUBREAPER, 1);
-  sigset_t all, old;
-  ::sigfillset(&all);
-  ::sigprocmask(SIG_BLOCK, &all, &old);
-  pid_t child = ::fork();
+  sigset_t all;
+  pid_t child = fork_with_signals_blocked(all);
   if (child < 0) {
     write_stderr("gantry-init: fork: ", ::strerror(errno), "\n");
     ::_exit(125);
   }
   if (child == 0) {
-    ::sigprocmask(SIG_SETMASK, &old, nullptr);
     ::execvp(argv[first], argv + first);
     int err = errno;
     write_stderr("gantry-init: exec '", argv[first], "': ", ::strerror(err));
