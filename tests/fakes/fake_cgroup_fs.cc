@@ -7,17 +7,13 @@
 #include <sstream>
 
 #include "common/file.h"
+#include "common/strings.h"
 
 namespace gantry::testing {
 
 using runtime::LinuxCgroupFs;
 
 namespace {
-
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
 
 std::string parent_of(const std::string& dir) { return dir.substr(0, dir.rfind('/')); }
 

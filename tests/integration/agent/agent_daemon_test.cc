@@ -17,6 +17,7 @@
 #include "agent/remote/git_checkout.h"
 #include "common/file.h"
 #include "common/json.h"
+#include "common/strings.h"
 #include "common/time_format.h"
 #include "controller/daemon.h"
 #include "tests/support/controller_harness.h"
@@ -117,17 +118,13 @@ class AgentDaemonTest : public ::testing::Test {
     controller_ = std::move(*d);
     auto admin = read_file(dir_.file("controller/admin.token"));
     ASSERT_TRUE(admin.ok()) << admin.error().message();
-    admin_token_ = trim(*admin);
+    admin_token_ = std::string(trim(*admin));
     auto reg = read_file(dir_.file("controller/registration.token"));
     ASSERT_TRUE(reg.ok());
-    registration_token_ = trim(*reg);
+    registration_token_ = std::string(trim(*reg));
     auto t = HttpApiTransport::create(controller_->url(), admin_token_);
     ASSERT_TRUE(t.ok());
     admin_ = std::move(*t);
-  }
-  static std::string trim(std::string s) {
-    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-    return s;
   }
 
   // Registers an agent and starts its daemon on a thread.

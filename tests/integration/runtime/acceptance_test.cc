@@ -14,6 +14,7 @@
 
 #include "common/file.h"
 #include "common/json.h"
+#include "common/strings.h"
 #include "common/subprocess.h"
 #include "tests/support/bundle.h"
 #include "tests/support/temp_dir.h"
@@ -90,11 +91,6 @@ class RuntimeAcceptanceTest : public ::testing::Test {
   std::vector<std::string> detached_;
   int seq_ = 0;
 };
-
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
 
 TEST_F(RuntimeAcceptanceTest, ROOT_ExitCodesPropagate) {
   auto b = bundle({"/payload", "exit", "0"});
